@@ -1,0 +1,169 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package localenv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// Options choose the components to start.
+type Options struct {
+	// Kube starts etcd and kube-apiserver with the CRDs installed.
+	Kube bool
+	// KubeOptions refine Kube.
+	KubeOptions KubeOptions
+	// Postgres starts PostgreSQL.
+	Postgres bool
+	// PgBouncer starts PgBouncer in front of PostgreSQL (and so PostgreSQL too).
+	PgBouncer bool
+	// PgBouncerOptions size PgBouncer's pools.
+	PgBouncerOptions PgBouncerOptions
+	// Redis starts Redis.
+	Redis bool
+}
+
+// Env is a running set of components. A nil field was not asked for.
+type Env struct {
+	// RunDir holds every component's data, configuration and log.
+	RunDir    string
+	Kube      *Kube
+	Postgres  *Postgres
+	PgBouncer *PgBouncer
+	Redis     *Redis
+}
+
+// Start sweeps away leftovers of dead runs, then starts what opts ask for. On error it stops
+// whatever it had started.
+func Start(ctx context.Context, opts Options) (env *Env, err error) {
+	sweepStale()
+	dir, err := newRunDir()
+	if err != nil {
+		return nil, err
+	}
+	env = &Env{RunDir: dir}
+	defer func() {
+		if err != nil {
+			_ = env.Stop()
+			env = nil
+		}
+	}()
+	if opts.Postgres || opts.PgBouncer {
+		if env.Postgres, err = StartPostgres(ctx, dir); err != nil {
+			return env, err
+		}
+	}
+	if opts.PgBouncer {
+		if env.PgBouncer, err = StartPgBouncer(ctx, dir, env.Postgres, opts.PgBouncerOptions); err != nil {
+			return env, err
+		}
+	}
+	if opts.Redis {
+		if env.Redis, err = StartRedis(ctx, dir); err != nil {
+			return env, err
+		}
+	}
+	if opts.Kube {
+		if env.Kube, err = StartKube(ctx, dir, opts.KubeOptions); err != nil {
+			return env, err
+		}
+	}
+	return env, nil
+}
+
+// Stop stops every component, then removes the run directory.
+func (e *Env) Stop() error {
+	var errs []error
+	if e.Kube != nil {
+		errs = append(errs, e.Kube.Stop())
+	}
+	if e.Redis != nil {
+		errs = append(errs, e.Redis.Stop())
+	}
+	if e.PgBouncer != nil {
+		errs = append(errs, e.PgBouncer.Stop())
+	}
+	if e.Postgres != nil {
+		errs = append(errs, e.Postgres.Stop())
+	}
+	// Nothing of ours may survive, whatever a component's own shutdown did.
+	killMarked(e.RunDir)
+	errs = append(errs, os.RemoveAll(e.RunDir))
+	return errors.Join(errs...)
+}
+
+// ForTest starts an Env for a test and stops it when the test ends. When a server binary is
+// missing, the test fails under CI=true and is skipped elsewhere; the message says how to
+// install it either way.
+func ForTest(t testing.TB, opts Options) *Env {
+	t.Helper()
+	env, err := Start(context.Background(), opts)
+	if err != nil {
+		Unavailable(t, err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stop local environment: %v", err)
+		}
+	})
+	return env
+}
+
+// Unavailable ends a test that could not start its environment: a missing binary skips it on a
+// developer's machine but fails it in CI, where a skipped test would have tested nothing.
+func Unavailable(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, ErrMissingBinary) && os.Getenv("CI") != "true" {
+		t.Skipf("local environment unavailable (fails under CI=true): %v", err)
+	}
+	t.Fatalf("start local environment: %v", err)
+}
+
+// modulePath reads the module line of a go.mod.
+func modulePath(gomod []byte) string {
+	s := bufio.NewScanner(bytes.NewReader(gomod))
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(s.Text()), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
+}
+
+// String lists the endpoints, for logs.
+func (e *Env) String() string {
+	var parts []string
+	if e.Kube != nil {
+		parts = append(parts, "kube-apiserver "+e.Kube.Config.Host)
+	}
+	if e.Postgres != nil {
+		parts = append(parts, fmt.Sprintf("postgres :%d", e.Postgres.Port))
+	}
+	if e.PgBouncer != nil {
+		parts = append(parts, fmt.Sprintf("pgbouncer :%d", e.PgBouncer.Port))
+	}
+	if e.Redis != nil {
+		parts = append(parts, fmt.Sprintf("redis :%d", e.Redis.Port))
+	}
+	return strings.Join(parts, ", ")
+}
