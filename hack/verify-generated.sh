@@ -4,9 +4,10 @@
 # it also works on a tree with uncommitted changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-paths=(api config/crd config/rbac)
 snapshot() {
-	find "${paths[@]}" -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum
+	local paths=() p
+	for p in api config/crd config/rbac; do [ -e "$p" ] && paths+=("$p"); done
+	find "${paths[@]}" -type f | LC_ALL=C sort | xargs sha256sum
 }
 before=$(snapshot)
 make -s manifests generate CONTROLLER_GEN="${CONTROLLER_GEN:-bin/controller-gen}" >/dev/null
