@@ -1,0 +1,68 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"context"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+)
+
+// The redirector reads through PgBouncer: everything here is a single statement, so it works in
+// transaction pooling mode with QueryExecModeExec.
+
+// Changes returns up to limit rows written after afterVersion, tombstones included, in version
+// order. Redirectors poll it with the highest version they have seen, to drop stale cache
+// entries that a lost pub/sub message did not.
+//
+// A version is drawn from the sequence before its transaction commits, so a write can become
+// visible after one with a higher version. Writers commit within milliseconds of drawing, and
+// every cache entry has a hard TTL; a poller that must not miss such a write can re-read from a
+// little behind its last seen version.
+func (s *Store) Changes(ctx context.Context, afterVersion int64, limit int) ([]Row, error) {
+	rows, err := s.pool.Query(ctx, "SELECT "+rowColumns+` FROM urls
+		WHERE version > $1::bigint ORDER BY version LIMIT $2`, afterVersion, limit)
+	if err != nil {
+		return nil, wrap("read changes", err)
+	}
+	changes, err := collectRows(rows)
+	if err != nil {
+		return nil, wrap("read changes", err)
+	}
+	return changes, nil
+}
+
+// Lookup returns the live link for (domain, code), or links.ErrNotFound when there is none or
+// only a tombstone. Validity windows and suspension are the caller's to apply (links.Resolve).
+func (s *Store) Lookup(ctx context.Context, domain, code string) (links.Link, error) {
+	row, err := scanRow(s.pool.QueryRow(ctx, "SELECT "+rowColumns+` FROM urls
+		WHERE domain = $1 AND code = $2 AND NOT deleted`, domain, code))
+	if err != nil {
+		return links.Link{}, wrap("look up link", err)
+	}
+	return row.Link, nil
+}
+
+// MaxVersion returns the highest version in urls, or 0 when it is empty: where a redirector
+// starts polling Changes.
+func (s *Store) MaxVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM urls").Scan(&v); err != nil {
+		return 0, wrap("read max version", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/fstest"
+)
+
+func TestMigrateConcurrentlyThenAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newEmptyDB(t)
+
+	// Managers starting together: the advisory lock must make the losers find nothing to do.
+	const managers = 4
+	errs := make([]error, managers)
+	var wg sync.WaitGroup
+	for i := range managers {
+		wg.Go(func() { errs[i] = Migrate(ctx, db.direct) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("manager %d: %v", i, err)
+		}
+	}
+	s := openStore(t, db.direct, Options{})
+	want, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertMigrationsRecorded(t, s, len(want))
+	for _, table := range []string{"urls", "url_stats", "visit_logs", "visit_logs_default", "stats_batches", "urls_version_seq"} {
+		if n := queryInt(t, s, "SELECT count(*) FROM pg_class WHERE relname = $1", table); n != 1 {
+			t.Errorf("%s exists %d times, want once", table, n)
+		}
+	}
+
+	appliedAt := queryInt(t, s, "SELECT sum(extract(epoch FROM applied_at) * 1e6)::bigint FROM schema_migrations")
+	if err := Migrate(ctx, db.direct); err != nil {
+		t.Fatalf("migrate again: %v", err)
+	}
+	assertMigrationsRecorded(t, s, len(want))
+	if again := queryInt(t, s, "SELECT sum(extract(epoch FROM applied_at) * 1e6)::bigint FROM schema_migrations"); again != appliedAt {
+		t.Error("migrating an up-to-date database re-applied a migration")
+	}
+}
+
+// assertMigrationsRecorded checks that schema_migrations holds versions 1..n, each once.
+func assertMigrationsRecorded(t *testing.T, s *Store, n int) {
+	t.Helper()
+	rows := queryInt(t, s, "SELECT count(*) FROM schema_migrations")
+	distinct := queryInt(t, s, "SELECT count(DISTINCT version) FROM schema_migrations WHERE version BETWEEN 1 AND $1", n)
+	if rows != int64(n) || distinct != int64(n) {
+		t.Fatalf("schema_migrations has %d rows, %d distinct known versions; want %d of each", rows, distinct, n)
+	}
+}
+
+func TestLoadMigrations(t *testing.T) {
+	t.Parallel()
+	sql := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
+	tests := []struct {
+		name    string
+		files   fstest.MapFS
+		want    []int
+		wantErr bool
+	}{
+		{
+			name:  "sorted by version, not by name",
+			files: fstest.MapFS{"migrations/10_b.sql": sql("b"), "migrations/0002_a.sql": sql("a"), "migrations/README.md": sql("")},
+			want:  []int{2, 10},
+		},
+		{name: "no version", files: fstest.MapFS{"migrations/init.sql": sql("")}, wantErr: true},
+		{name: "version zero", files: fstest.MapFS{"migrations/0000_x.sql": sql("")}, wantErr: true},
+		{name: "duplicate version", files: fstest.MapFS{"migrations/0001_a.sql": sql(""), "migrations/1_b.sql": sql("")}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := loadMigrations(tt.files)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d migrations, want %d", len(got), len(tt.want))
+			}
+			for i, m := range got {
+				if m.version != tt.want[i] {
+					t.Errorf("migration %d has version %d, want %d", i, m.version, tt.want[i])
+				}
+			}
+		})
+	}
+}

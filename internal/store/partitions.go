@@ -1,0 +1,186 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// visit_logs has one partition a month, named visit_logs_YYYY_MM and bounded in UTC, plus
+// visit_logs_default, which catches visits whose month has no partition yet.
+//
+// Partition DDL runs only on the manager's leader, each change in its own short transaction
+// under SET LOCAL lock_timeout: the DDL needs locks that stats flushes (COPY into visit_logs)
+// would queue behind, so a DDL that cannot get its lock quickly gives up with an error, and the
+// caller tries again on its next pass, rather than stall flushes.
+//
+// DESIGN.md §4 asks for old partitions to be detached concurrently. PostgreSQL refuses
+// DETACH PARTITION … CONCURRENTLY while the parent has a DEFAULT partition, and we keep the
+// DEFAULT partition so that no visit is refused when partition creation lags. So old partitions
+// are detached with a plain DETACH (which takes an ACCESS EXCLUSIVE lock on visit_logs) under
+// the lock timeout above, then dropped in the same transaction.
+const partitionLockTimeout = "SET LOCAL lock_timeout = '1s'"
+
+const partitionPrefix = "visit_logs_"
+
+// EnsurePartitions creates the partitions for the month of now and the monthsAhead months after
+// it, those missing only. Visits of those months already caught by the DEFAULT partition move
+// into the new partition, in the same transaction.
+func (s *Store) EnsurePartitions(ctx context.Context, now time.Time, monthsAhead int) error {
+	first := monthStart(now)
+	for i := 0; i <= monthsAhead; i++ {
+		if err := s.ensurePartition(ctx, first.AddDate(0, i, 0)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) ensurePartition(ctx context.Context, month time.Time) error {
+	name := partitionName(month)
+	// Checked first without locks, so a pass that finds every partition in place blocks nothing.
+	exists, err := isPartition(ctx, s.pool, name)
+	if err != nil {
+		return wrap("ensure partition "+name, err)
+	}
+	if exists {
+		return nil
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return createPartition(ctx, tx, name, month) })
+	if err != nil {
+		return wrap("create partition "+name, err)
+	}
+	return nil
+}
+
+// createPartition creates the table on its own, moves the month's rows out of the DEFAULT
+// partition into it, and attaches it. Attaching straight away would fail if the DEFAULT
+// partition held rows of that month. The DEFAULT partition is locked first: that serialises
+// concurrent callers and keeps new visits from landing there between the move and the attach.
+func createPartition(ctx context.Context, tx pgx.Tx, name string, month time.Time) error {
+	if _, err := tx.Exec(ctx, partitionLockTimeout); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE visit_logs_default IN ACCESS EXCLUSIVE MODE"); err != nil {
+		return err
+	}
+	if exists, err := isPartition(ctx, tx, name); err != nil || exists {
+		return err
+	}
+	id := pgx.Identifier{name}.Sanitize()
+	from, to := month, month.AddDate(0, 1, 0)
+	if _, err := tx.Exec(ctx, "CREATE TABLE "+id+" (LIKE visit_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"); err != nil {
+		return err
+	}
+	move := `WITH moved AS (DELETE FROM visit_logs_default WHERE visited_at >= $1 AND visited_at < $2 RETURNING *)
+		INSERT INTO ` + id + " SELECT * FROM moved"
+	if _, err := tx.Exec(ctx, move, from, to); err != nil {
+		return err
+	}
+	// DDL takes no parameters; the bounds are our own formatted times.
+	_, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE visit_logs ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
+		id, from.Format(time.RFC3339), to.Format(time.RFC3339)))
+	return err
+}
+
+// DropPartitionsBefore detaches and drops every monthly partition that ends at or before cutoff,
+// returning the names dropped, and deletes visits before cutoff from the DEFAULT partition, so
+// retention holds for them too. The DEFAULT partition itself stays. On error it returns what it
+// dropped so far; the caller retries on its next pass.
+func (s *Store) DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]string, error) {
+	names, err := s.partitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var dropped []string
+	for _, name := range names {
+		month, ok := parsePartitionName(name)
+		if !ok || month.AddDate(0, 1, 0).After(cutoff) {
+			continue
+		}
+		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return dropPartition(ctx, tx, name) }); err != nil {
+			return dropped, wrap("drop partition "+name, err)
+		}
+		dropped = append(dropped, name)
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM visit_logs_default WHERE visited_at < $1", cutoff); err != nil {
+		return dropped, wrap("delete old visits from the default partition", err)
+	}
+	return dropped, nil
+}
+
+func dropPartition(ctx context.Context, tx pgx.Tx, name string) error {
+	id := pgx.Identifier{name}.Sanitize()
+	for _, stmt := range []string{partitionLockTimeout, "ALTER TABLE visit_logs DETACH PARTITION " + id, "DROP TABLE " + id} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// partitions lists the partitions of visit_logs by name, the DEFAULT one included.
+func (s *Store) partitions(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'visit_logs'::regclass ORDER BY c.relname`)
+	if err != nil {
+		return nil, wrap("list partitions", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap("list partitions", err)
+	}
+	return names, nil
+}
+
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func isPartition(ctx context.Context, q queryRower, name string) (bool, error) {
+	var exists bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'visit_logs'::regclass AND c.relname = $1::text)`, name).Scan(&exists)
+	return exists, err
+}
+
+func monthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+func partitionName(month time.Time) string {
+	return fmt.Sprintf("%s%04d_%02d", partitionPrefix, month.Year(), int(month.Month()))
+}
+
+// parsePartitionName returns the month of a monthly partition, and false for any other name.
+func parsePartitionName(name string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(name, partitionPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	month, err := time.Parse("2006_01", rest)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return month, true
+}
