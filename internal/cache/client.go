@@ -1,0 +1,91 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cache
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Client defaults. A redirect answers in well under a millisecond from Redis, so a command that
+// has not answered in 250ms is not going to help the caller: failing fast lets the redirector
+// fall through to PostgreSQL and the operator report Cached=False, instead of queueing behind a
+// dead server.
+const (
+	DefaultTimeout    = 250 * time.Millisecond
+	DefaultMaxRetries = 1
+)
+
+// ClientOptions tune NewClient. A zero field takes the value from the URL's query parameters
+// (dial_timeout, read_timeout, write_timeout, pool_timeout, max_retries, pool_size,
+// client_name) if present, else the default.
+type ClientOptions struct {
+	// Name is sent with CLIENT SETNAME, so CLIENT LIST tells the binaries apart.
+	Name string
+	// DialTimeout bounds one connection attempt; default DefaultTimeout. Dialing is never
+	// retried within a command: MaxRetries is the only retry.
+	DialTimeout time.Duration
+	// ReadTimeout and WriteTimeout bound each socket read and write; default DefaultTimeout.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// PoolTimeout bounds the wait for a free pooled connection; default DefaultTimeout.
+	PoolTimeout time.Duration
+	// MaxRetries is how often a command failing with a network error is retried; default
+	// DefaultMaxRetries, which lets a command outlive one stale pooled connection after a Redis
+	// restart. Negative disables retries. Every write in this package is idempotent.
+	MaxRetries int
+	// PoolSize is the number of pooled connections; default go-redis's (10 per GOMAXPROCS).
+	PoolSize int
+}
+
+// NewClient returns a client for a redis:// or rediss:// URL, with timeouts tight enough that a
+// dead Redis costs a caller at most a few hundred milliseconds (see ClientOptions). Context
+// deadlines are honoured too. It does not connect: Redis may be down when a binary starts.
+func NewClient(url string, opts ClientOptions) (*redis.Client, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse redis url: %w", err)
+	}
+	o.ClientName = pick(opts.Name, o.ClientName, "")
+	o.DialTimeout = pick(opts.DialTimeout, o.DialTimeout, DefaultTimeout)
+	o.ReadTimeout = pick(opts.ReadTimeout, o.ReadTimeout, DefaultTimeout)
+	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
+	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
+	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
+	o.MaxRetries = pick(opts.MaxRetries, o.MaxRetries, DefaultMaxRetries)
+	if o.MaxRetries < 0 {
+		o.MaxRetries = -1 // go-redis spells "no retries" -1; its 0 means 3
+	}
+	// go-redis otherwise dials up to five times, 100ms apart, inside a single command.
+	o.DialerRetries = 1
+	o.ContextTimeoutEnabled = true
+	return redis.NewClient(o), nil
+}
+
+// pick returns the first non-zero of an explicit option, a value from the URL and a default.
+func pick[T comparable](explicit, fromURL, def T) T {
+	var zero T
+	switch {
+	case explicit != zero:
+		return explicit
+	case fromURL != zero:
+		return fromURL
+	}
+	return def
+}
