@@ -133,10 +133,16 @@ func ForTest(t testing.TB, opts Options) *Env {
 // developer's machine but fails it in CI, where a skipped test would have tested nothing.
 func Unavailable(t testing.TB, err error) {
 	t.Helper()
-	if errors.Is(err, ErrMissingBinary) && os.Getenv("CI") != "true" {
+	if MissingOutsideCI(err) {
 		t.Skipf("local environment unavailable (fails under CI=true): %v", err)
 	}
 	t.Fatalf("start local environment: %v", err)
+}
+
+// MissingOutsideCI reports whether err is a missing binary on a developer's machine, where a
+// suite may skip; under CI=true nothing may skip.
+func MissingOutsideCI(err error) bool {
+	return errors.Is(err, ErrMissingBinary) && os.Getenv("CI") != "true"
 }
 
 // modulePath reads the module line of a go.mod.

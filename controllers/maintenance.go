@@ -1,0 +1,134 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// Maintainer is the store's housekeeping.
+type Maintainer interface {
+	EnsurePartitions(ctx context.Context, now time.Time, monthsAhead int) error
+	DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]string, error)
+	PurgeTombstones(ctx context.Context, olderThan time.Time, limit int) (int64, error)
+}
+
+// Maintenance creates visit_logs partitions ahead (this month and the next two), drops those
+// past retention, and purges tombstones kept longer than any cache TTL.
+func Maintenance(m Maintainer, visitRetention, tombstoneRetention time.Duration, now func() time.Time) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := now()
+		if err := m.EnsurePartitions(ctx, t, 2); err != nil {
+			return fmt.Errorf("create visit_logs partitions: %w", err)
+		}
+		dropped, err := m.DropPartitionsBefore(ctx, t.Add(-visitRetention))
+		if err != nil {
+			return fmt.Errorf("drop old visit_logs partitions: %w", err)
+		}
+		purged, err := m.PurgeTombstones(ctx, t.Add(-tombstoneRetention), 10000)
+		if err != nil {
+			return fmt.Errorf("purge tombstones: %w", err)
+		}
+		if len(dropped) > 0 || purged > 0 {
+			logf.FromContext(ctx).Info("Maintenance done", "droppedPartitions", dropped, "purgedTombstones", purged)
+		}
+		return nil
+	}
+}
+
+// Collectable is what garbage collection needs of the store.
+type Collectable interface {
+	ListDeclared(ctx context.Context, installID string, after store.Key, limit int) ([]store.Row, error)
+	DeleteDeclared(ctx context.Context, domain, code, ownerUID string) (int64, bool, error)
+}
+
+// GarbageCollector deletes k8s rows of this installation whose ShortLink is gone — confirmed
+// by a live read from the API server, never the cache, which may lag — at most maxDeletes a
+// pass. It covers ShortLinks removed while the manager was down or without their finalizer.
+type GarbageCollector struct {
+	Store      Collectable
+	Cache      LinkCache
+	Live       client.Reader
+	InstallID  string
+	MaxDeletes int
+}
+
+// Run is one pass.
+func (g *GarbageCollector) Run(ctx context.Context) error {
+	deleted := 0
+	var after store.Key
+	for deleted < g.MaxDeletes {
+		rows, err := g.Store.ListDeclared(ctx, g.InstallID, after, 500)
+		if err != nil {
+			return fmt.Errorf("list declared rows: %w", err)
+		}
+		for _, row := range rows {
+			gone, err := g.ownerGone(ctx, row)
+			if err != nil {
+				return err
+			}
+			if gone && deleted < g.MaxDeletes {
+				if err := g.collect(ctx, row); err != nil {
+					return err
+				}
+				deleted++
+			}
+		}
+		if len(rows) < 500 {
+			break
+		}
+		after = store.Key{Domain: rows[len(rows)-1].Domain, Code: rows[len(rows)-1].Code}
+	}
+	if deleted > 0 {
+		logf.FromContext(ctx).Info("Garbage collected rows of deleted ShortLinks", "rows", deleted)
+	}
+	return nil
+}
+
+func (g *GarbageCollector) ownerGone(ctx context.Context, row store.Row) (bool, error) {
+	ns, name, ok := strings.Cut(row.Owner, "/")
+	if !ok {
+		return false, nil // not ours to judge
+	}
+	var sl linksv1.ShortLink
+	err := g.Live.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sl)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("read shortlink %s: %w", row.Owner, err)
+	}
+	return string(sl.UID) != row.OwnerUID && sl.UID != "", nil
+}
+
+func (g *GarbageCollector) collect(ctx context.Context, row store.Row) error {
+	version, deleted, err := g.Store.DeleteDeclared(ctx, row.Domain, row.Code, row.OwnerUID)
+	if err != nil || !deleted {
+		return err
+	}
+	return dropFromCache(ctx, g.Cache, row.Domain, row.Code, version)
+}

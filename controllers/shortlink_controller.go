@@ -1,0 +1,184 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// ShortLinkReconciler syncs every declared ShortLink into PostgreSQL and Redis.
+type ShortLinkReconciler struct {
+	client.Client
+	Store    LinkStore
+	Cache    LinkCache
+	Policy   *PolicySource
+	Recorder events.EventRecorder
+	Config   Config
+	States   *LinkStates
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinks,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinks/status,verbs=get;patch
+// +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinks/finalizers,verbs=update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile converges PostgreSQL, Redis and the status to what one ShortLink declares.
+func (r *ShortLinkReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var sl linksv1.ShortLink
+	if err := r.Get(ctx, req.NamespacedName, &sl); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			r.States.Forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !sl.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, &sl)
+	}
+	if !controllerutil.ContainsFinalizer(&sl, finalizerName) {
+		orig := sl.DeepCopy()
+		controllerutil.AddFinalizer(&sl, finalizerName)
+		if err := r.Patch(ctx, &sl, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
+		}
+	}
+	orig := sl.DeepCopy()
+	result, err := r.reconcileNormal(ctx, &sl)
+	r.States.Record(&sl)
+	if perr := r.patchStatus(ctx, orig, &sl); perr != nil {
+		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	return result, err
+}
+
+// reconcileDelete removes what this ShortLink holds, then lets the object go.
+func (r *ShortLinkReconciler) reconcileDelete(ctx context.Context, sl *linksv1.ShortLink) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(sl, finalizerName) {
+		return ctrl.Result{}, nil
+	}
+	if err := r.release(ctx, sl, r.claimOf(sl)); err != nil {
+		return ctrl.Result{}, err
+	}
+	orig := sl.DeepCopy()
+	controllerutil.RemoveFinalizer(sl, finalizerName)
+	if err := r.Patch(ctx, sl, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
+	}
+	r.States.Forget(client.ObjectKeyFromObject(sl))
+	return ctrl.Result{}, nil
+}
+
+// reconcileNormal writes the link where the holder rule allows it and sets the conditions.
+func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.ShortLink) (ctrl.Result, error) {
+	claim := r.claimOf(sl)
+	sl.Status.Code = claim.code
+	sl.Status.URL = r.shortURL(claim)
+	link, err := r.desiredLink(sl, claim)
+	if err != nil {
+		return r.refuse(ctx, sl, claim, err)
+	}
+	version, changed, err := r.syncRow(ctx, sl, link)
+	var conflict *store.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		r.setReady(sl, metav1.ConditionFalse, linksv1.ReasonCodeConflict,
+			fmt.Sprintf("Code %q is held by %s, which claimed it first", claim.code, conflict.Holder))
+		sl.Status.ObservedGeneration = sl.Generation
+		return ctrl.Result{}, nil
+	case store.IsUnavailable(err):
+		return r.databaseUnavailable(ctx, sl, err), nil
+	case err != nil:
+		return ctrl.Result{}, err
+	}
+	link.Version = version
+	r.setReady(sl, metav1.ConditionTrue, linksv1.ReasonSynced, "Served at "+sl.Status.URL)
+	sl.Status.ObservedGeneration = sl.Generation
+	if err := r.syncCache(ctx, link, changed); err != nil {
+		logf.FromContext(ctx).Info("Redis not written; redirects still work", "error", err.Error())
+		r.setCached(sl, metav1.ConditionFalse, linksv1.ReasonCacheUnavailable, err.Error())
+		return ctrl.Result{RequeueAfter: cacheRetry}, nil
+	}
+	r.setCached(sl, metav1.ConditionTrue, linksv1.ReasonSynced, "In Redis at version "+fmt.Sprint(version))
+	return ctrl.Result{}, nil
+}
+
+// refuse reports a spec that cannot be served and removes any row this ShortLink held.
+// The error is terminal: only a new spec or a new policy can change the outcome, and both
+// trigger a reconcile of their own.
+func (r *ShortLinkReconciler) refuse(ctx context.Context, sl *linksv1.ShortLink, claim claim, cause error) (ctrl.Result, error) {
+	reason := linksv1.ReasonInvalidTarget
+	if errors.Is(cause, errBlocked) {
+		reason = linksv1.ReasonBlocked
+	}
+	r.setReady(sl, metav1.ConditionFalse, reason, cause.Error())
+	sl.Status.ObservedGeneration = sl.Generation
+	if err := r.release(ctx, sl, claim); err != nil {
+		if store.IsUnavailable(err) {
+			return r.databaseUnavailable(ctx, sl, err), nil
+		}
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, reconcile.TerminalError(cause)
+}
+
+// databaseUnavailable records the outage and retries later, backing off the longer it lasts.
+func (r *ShortLinkReconciler) databaseUnavailable(ctx context.Context, sl *linksv1.ShortLink, err error) ctrl.Result {
+	logf.FromContext(ctx).Info("PostgreSQL unavailable; will retry", "error", err.Error())
+	r.setReady(sl, metav1.ConditionFalse, linksv1.ReasonDatabaseUnavailable, "PostgreSQL unavailable: "+err.Error())
+	down := meta.FindStatusCondition(sl.Status.Conditions, linksv1.ConditionReady)
+	wait := dbRetryMin
+	if down != nil && down.Reason == linksv1.ReasonDatabaseUnavailable {
+		wait = min(max(r.now().Sub(down.LastTransitionTime.Time)/2, dbRetryMin), dbRetryMax)
+	}
+	return ctrl.Result{RequeueAfter: wait}
+}
+
+// patchStatus writes the status once, and only when it changed, so resyncs write nothing.
+func (r *ShortLinkReconciler) patchStatus(ctx context.Context, orig, sl *linksv1.ShortLink) error {
+	if equality.Semantic.DeepEqual(orig.Status, sl.Status) {
+		return nil
+	}
+	r.recordTransition(orig, sl)
+	if err := r.Status().Patch(ctx, sl, client.MergeFrom(orig)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("patch status: %w", err)
+	}
+	return nil
+}
+
+func (r *ShortLinkReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}

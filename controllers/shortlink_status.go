@@ -1,0 +1,73 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+)
+
+func (r *ShortLinkReconciler) setReady(sl *linksv1.ShortLink, status metav1.ConditionStatus, reason, msg string) {
+	setCondition(sl, linksv1.ConditionReady, status, reason, msg)
+	if status == metav1.ConditionFalse {
+		// Without a row there is nothing in Redis to speak of.
+		meta.RemoveStatusCondition(&sl.Status.Conditions, linksv1.ConditionCached)
+	}
+}
+
+func (r *ShortLinkReconciler) setCached(sl *linksv1.ShortLink, status metav1.ConditionStatus, reason, msg string) {
+	setCondition(sl, linksv1.ConditionCached, status, reason, msg)
+}
+
+// setCondition keeps LastTransitionTime when the status does not change, so that an
+// unchanged reconcile leaves the status byte for byte as it was.
+func setCondition(sl *linksv1.ShortLink, typ string, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&sl.Status.Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: truncate(msg, 1024), ObservedGeneration: sl.Generation,
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// recordTransition emits an event when Ready changes reason — sparingly: not on every
+// reconcile, and not for database outages, which would flood every object at once.
+func (r *ShortLinkReconciler) recordTransition(orig, sl *linksv1.ShortLink) {
+	if r.Recorder == nil {
+		return
+	}
+	now := meta.FindStatusCondition(sl.Status.Conditions, linksv1.ConditionReady)
+	if now == nil || now.Reason == linksv1.ReasonDatabaseUnavailable {
+		return
+	}
+	before := meta.FindStatusCondition(orig.Status.Conditions, linksv1.ConditionReady)
+	if before != nil && before.Reason == now.Reason {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if now.Status != metav1.ConditionTrue {
+		kind = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(sl, nil, kind, now.Reason, "Sync", "%s", now.Message)
+}

@@ -1,0 +1,175 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// errBlocked marks a refusal by the URL policy's blocklist, as opposed to an invalid spec.
+var errBlocked = errors.New("blocked")
+
+// claim is the (domain, code) a ShortLink claims; domain is ” for the default domain.
+type claim struct {
+	domain, code string
+}
+
+func (c claim) key() string { return c.domain + "/" + c.code }
+
+// claimOf derives the effective claim: spec.code or the name, and spec.domain with the
+// default domain folded to ” so that both spellings of one link share a row.
+func (r *ShortLinkReconciler) claimOf(sl *linksv1.ShortLink) claim {
+	c := claim{domain: sl.Spec.Domain, code: sl.Spec.Code}
+	if c.code == "" {
+		c.code = sl.Name
+	}
+	if c.domain == r.Config.DefaultDomain {
+		c.domain = ""
+	}
+	return c
+}
+
+func (r *ShortLinkReconciler) shortURL(c claim) string {
+	if c.domain == "" {
+		return r.Config.BaseURL + "/" + c.code
+	}
+	return "https://" + c.domain + "/" + c.code
+}
+
+// desiredLink builds the normalised link a ShortLink declares and checks it against the
+// URL policy. A policy refusal wraps errBlocked.
+func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links.Link, error) {
+	l := links.Link{
+		Domain: c.domain, Code: c.code, Target: string(sl.Spec.Target),
+		RedirectType: int(sl.Spec.RedirectType), ForwardQuery: sl.Spec.ForwardQuery,
+		ExpiredTarget: string(sl.Spec.ExpiredTarget), Suspended: sl.Spec.Suspend, Tags: sl.Spec.Tags,
+		Source: links.SourceK8s, Owner: sl.Namespace + "/" + sl.Name, OwnerUID: string(sl.UID),
+	}
+	if sl.Spec.ValidSince != nil {
+		l.ValidSince = sl.Spec.ValidSince.UTC()
+	}
+	if sl.Spec.ValidUntil != nil {
+		l.ValidUntil = sl.Spec.ValidUntil.UTC()
+	}
+	l, err := l.Normalized()
+	if err != nil {
+		return links.Link{}, err
+	}
+	policy := r.Policy.Load()
+	if c.domain != "" && !policy.Serves(c.domain) {
+		return links.Link{}, fmt.Errorf("domain %q is not served by this platform", c.domain)
+	}
+	for _, target := range []string{l.Target, l.ExpiredTarget} {
+		if target == "" {
+			continue
+		}
+		if err := policy.Check(target); errors.Is(err, links.ErrBlocked) {
+			return links.Link{}, fmt.Errorf("%w: %w", errBlocked, err)
+		} else if err != nil {
+			return links.Link{}, err
+		}
+	}
+	return l, nil
+}
+
+// syncRow makes PostgreSQL hold the link, writing only when something differs. It reads
+// first, so that an unchanged resync costs one indexed read and takes no row lock.
+func (r *ShortLinkReconciler) syncRow(ctx context.Context, sl *linksv1.ShortLink, l links.Link) (int64, bool, error) {
+	row, err := r.Store.Get(ctx, l.Domain, l.Code)
+	switch {
+	case err == nil && !row.Deleted && row.SameDeclaration(l):
+		return row.Version, false, nil
+	case err != nil && !errors.Is(err, links.ErrNotFound):
+		return 0, false, err
+	}
+	res, err := r.Store.UpsertDeclared(ctx, store.Declared{Link: l, CreatedAt: sl.CreationTimestamp.Time, InstallID: r.Config.InstallID})
+	if err != nil {
+		return 0, false, err
+	}
+	return res.Version, res.Changed, nil
+}
+
+// syncCache writes Redis after a change and tells the redirectors; without a change it only
+// repairs a key that is missing or differs, and publishes nothing, so resyncs do not flush
+// every replica's hottest links.
+func (r *ShortLinkReconciler) syncCache(ctx context.Context, l links.Link, changed bool) error {
+	if changed {
+		if _, err := r.Cache.Set(ctx, l); err != nil {
+			return fmt.Errorf("write link to redis: %w", err)
+		}
+		return publish(ctx, r.Cache, l.Domain, l.Code, l.Version)
+	}
+	entry, err := r.Cache.Get(ctx, l.Domain, l.Code)
+	if err == nil && !entry.Deleted && entry.Link.Version == l.Version && entry.Link.SameDeclaration(l) {
+		return nil
+	}
+	if err != nil && !errors.Is(err, links.ErrNotFound) {
+		return fmt.Errorf("read link from redis: %w", err)
+	}
+	if _, err := r.Cache.Repair(ctx, l); err != nil {
+		return fmt.Errorf("repair link in redis: %w", err)
+	}
+	return nil
+}
+
+// release tombstones the row this ShortLink holds at claim, if any, and drops it from Redis.
+// It is idempotent: a retry after a Redis failure finds the tombstone and finishes the job.
+func (r *ShortLinkReconciler) release(ctx context.Context, sl *linksv1.ShortLink, c claim) error {
+	version, deleted, err := r.Store.DeleteDeclared(ctx, c.domain, c.code, string(sl.UID))
+	if err != nil {
+		return fmt.Errorf("delete link row: %w", err)
+	}
+	if !deleted {
+		row, err := r.Store.Get(ctx, c.domain, c.code)
+		if errors.Is(err, links.ErrNotFound) || (err == nil && (!row.Deleted || row.OwnerUID != string(sl.UID))) {
+			return nil // we hold nothing there
+		}
+		if err != nil {
+			return fmt.Errorf("read link row: %w", err)
+		}
+		// A retry after a Redis failure: finish only what is unfinished, so that resyncs of a
+		// refused link do not publish again and again.
+		entry, err := r.Cache.Get(ctx, c.domain, c.code)
+		if errors.Is(err, links.ErrNotFound) || (err == nil && entry.Link.Version >= row.Version) {
+			return nil
+		}
+		version = row.Version
+	}
+	return dropFromCache(ctx, r.Cache, c.domain, c.code, version)
+}
+
+// dropFromCache puts a tombstone of version into Redis and tells the redirectors.
+func dropFromCache(ctx context.Context, c LinkCache, domain, code string, version int64) error {
+	if _, err := c.Delete(ctx, domain, code, version); err != nil {
+		return fmt.Errorf("delete link from redis: %w", err)
+	}
+	return publish(ctx, c, domain, code, version)
+}
+
+func publish(ctx context.Context, c LinkCache, domain, code string, version int64) error {
+	if err := c.Publish(ctx, cache.Invalidation{Domain: domain, Code: code, Version: version}); err != nil {
+		return fmt.Errorf("publish invalidation: %w", err)
+	}
+	return nil
+}
