@@ -59,8 +59,17 @@ envtest-assets: ## Build (once) kube-apiserver, etcd, kubectl, kube-controller-m
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) hack/envtest-assets.sh
 
 .PHONY: test
-test: install-deps verify-generated vet lint envtest-assets ## Run every test against real components.
+test: install-deps verify-generated vet lint envtest-assets ## Run every test against real components, then a benchmark smoke run.
 	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go test $(RACE) $(GO_TEST_FLAGS) ./...
+	$(MAKE) -s bench-smoke
+
+.PHONY: bench
+bench: install-deps envtest-assets ## Run the load benchmarks with same-run baselines; writes bin/bench/results.json.
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go run ./test/bench -out bin/bench/results.json $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: install-deps envtest-assets ## A short benchmark run (goals not enforced), so the benchmarks cannot rot.
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go run ./test/bench -smoke -out bin/bench/smoke.json
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.

@@ -35,6 +35,7 @@ type LinkStore interface {
 	Get(ctx context.Context, domain, code string) (store.Row, error)
 	UpsertDeclared(ctx context.Context, d store.Declared) (store.Result, error)
 	DeleteDeclared(ctx context.Context, domain, code, ownerUID string) (int64, bool, error)
+	ReleaseOtherClaims(ctx context.Context, ownerUID string, keep store.Key) ([]store.Row, error)
 }
 
 // LinkCache is the shared Redis cache as the reconciler uses it.

@@ -122,6 +122,11 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 		return ctrl.Result{}, err
 	}
 	link.Version = version
+	if sl.Status.ObservedGeneration != sl.Generation {
+		if err := r.releaseOtherClaims(ctx, sl, claim); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	r.setReady(sl, metav1.ConditionTrue, linksv1.ReasonSynced, "Served at "+sl.Status.URL)
 	sl.Status.ObservedGeneration = sl.Generation
 	if err := r.syncCache(ctx, link, changed); err != nil {

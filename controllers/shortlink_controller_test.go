@@ -337,3 +337,28 @@ func mustExec(t *testing.T, sql string, args ...any) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+func TestDomainChangeReleasesTheOldRow(t *testing.T) {
+	ns := newNamespace(t)
+	code := "moving-" + ns
+	sl := create(t, shortLink(ns, "moving", linksv1.ShortLinkSpec{Target: "https://example.com/", Code: code}))
+	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+	cur := get(t, sl)
+	cur.Spec.Domain = "go.example.com"
+	if err := k8s.Update(context.Background(), cur); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+	if got.Status.URL != "https://go.example.com/"+code {
+		t.Fatalf("url = %q", got.Status.URL)
+	}
+	if r, ok := row(t, "go.example.com", code); !ok || r.Deleted {
+		t.Fatalf("new row = %+v, %v", r, ok)
+	}
+	if r, ok := row(t, "", code); !ok || !r.Deleted {
+		t.Fatalf("old row on the default domain = %+v, %v; want a tombstone", r, ok)
+	}
+	if e, ok := cacheEntry(code); ok && !e.Deleted {
+		t.Fatalf("redis still serves the old domain: %+v", e)
+	}
+}

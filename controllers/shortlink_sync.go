@@ -159,6 +159,21 @@ func (r *ShortLinkReconciler) release(ctx context.Context, sl *linksv1.ShortLink
 	return dropFromCache(ctx, r.Cache, c.domain, c.code, version)
 }
 
+// releaseOtherClaims gives up the rows this ShortLink held under an earlier spec.domain. It
+// runs only when the spec changed, so resyncs cost nothing extra.
+func (r *ShortLinkReconciler) releaseOtherClaims(ctx context.Context, sl *linksv1.ShortLink, c claim) error {
+	released, err := r.Store.ReleaseOtherClaims(ctx, string(sl.UID), store.Key{Domain: c.domain, Code: c.code})
+	if err != nil {
+		return fmt.Errorf("release earlier claims: %w", err)
+	}
+	for _, row := range released {
+		if err := dropFromCache(ctx, r.Cache, row.Domain, row.Code, row.Version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // dropFromCache puts a tombstone of version into Redis and tells the redirectors.
 func dropFromCache(ctx context.Context, c LinkCache, domain, code string, version int64) error {
 	if _, err := c.Delete(ctx, domain, code, version); err != nil {

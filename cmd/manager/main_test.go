@@ -172,3 +172,13 @@ func freeAddr(t *testing.T) string {
 	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }
+
+func TestHelpExitsCleanly(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out); err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	if !strings.Contains(out.String(), "-database-url") {
+		t.Fatalf("help does not list the flags:\n%s", out.String())
+	}
+}

@@ -49,9 +49,13 @@ type process struct {
 	stopSignal syscall.Signal
 	// unprivileged runs the server as nobody when we are root (PostgreSQL and PgBouncer refuse root).
 	unprivileged bool
+	// env is added to our own environment.
+	env []string
 
 	cmd  *exec.Cmd
 	done chan struct{}
+	// exitCode is set before done is closed.
+	exitCode int
 }
 
 const stopTimeout = 15 * time.Second
@@ -67,7 +71,7 @@ func (p *process) start() error {
 	cmd := exec.Command(p.path, p.args...) //nolint:gosec // binaries and arguments are ours
 	cmd.Dir = filepath.Dir(p.logPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = append(os.Environ(), markerEnv+"="+p.runDir)
+	cmd.Env = append(append(os.Environ(), p.env...), markerEnv+"="+p.runDir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if p.unprivileged {
 		cred, err := unprivilegedCredential()
@@ -82,10 +86,12 @@ func (p *process) start() error {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
 	p.cmd, p.done = cmd, make(chan struct{})
+	done := p.done
 	go func() {
 		_ = cmd.Wait()
 		_ = logFile.Close()
-		close(p.done)
+		p.exitCode = cmd.ProcessState.ExitCode()
+		close(done)
 	}()
 	return nil
 }
