@@ -139,3 +139,33 @@ func TestJobsRunOnlyOnTheLeader(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func TestMaintenanceCreatesPartitionsAhead(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	run := Maintenance(db, 90*24*time.Hour, 48*time.Hour, func() time.Time { return now })
+	for range 2 { // idempotent
+		if err := run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := db.Pool().Query(context.Background(), `SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+		WHERE p.relname = 'visit_logs' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		have[name] = true
+	}
+	for _, want := range []string{"visit_logs_2026_11", "visit_logs_2026_12", "visit_logs_2027_01"} {
+		if !have[want] {
+			t.Errorf("partition %s missing; have %v", want, have)
+		}
+	}
+}

@@ -18,10 +18,12 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -145,6 +147,18 @@ func TestOldestClaimHoldsTheCodeAndTheNextTakesOver(t *testing.T) {
 	if r, _ := row(t, "", code); r.Target != "https://a.example.com/" {
 		t.Fatalf("row target = %q, the newer claimant overwrote the holder", r.Target)
 	}
+	waitFor(t, "a CodeConflict event on the newer claimant", func() (bool, string) {
+		var evs eventsv1.EventList
+		if err := k8s.List(context.Background(), &evs, client.InNamespace(nsB)); err != nil {
+			return false, err.Error()
+		}
+		for _, ev := range evs.Items {
+			if ev.Regarding.Name == "second" && ev.Reason == linksv1.ReasonCodeConflict && ev.Type == "Warning" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events, none a CodeConflict warning", len(evs.Items))
+	})
 	if err := k8s.Delete(context.Background(), older); err != nil {
 		t.Fatal(err)
 	}
