@@ -65,8 +65,11 @@ type PolicySource = atomic.Pointer[links.Policy]
 // Intervals at which a reconcile is retried after an external system failed. PostgreSQL backs
 // off from dbRetryMin to dbRetryMax the longer it stays down; Redis is retried steadily.
 const (
-	dbRetryMin    = time.Second
-	dbRetryMax    = time.Minute
-	cacheRetry    = 10 * time.Second
-	finalizerName = "links.shortlink.dev/finalizer"
+	dbRetryMin = time.Second
+	dbRetryMax = time.Minute
+	cacheRetry = 10 * time.Second
+	// conflictRecheck is a safety net: a claimant normally learns that the holder went from
+	// the rival watch at once; if that event were ever lost, it still takes over this soon.
+	conflictRecheck = 5 * time.Minute
+	finalizerName   = "links.shortlink.dev/finalizer"
 )

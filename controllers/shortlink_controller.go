@@ -115,7 +115,7 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 		r.setReady(sl, metav1.ConditionFalse, linksv1.ReasonCodeConflict,
 			fmt.Sprintf("Code %q is held by %s, which claimed it first", claim.code, conflict.Holder))
 		sl.Status.ObservedGeneration = sl.Generation
-		return ctrl.Result{}, nil
+		return ctrl.Result{RequeueAfter: conflictRecheck}, nil
 	case store.IsUnavailable(err):
 		return r.databaseUnavailable(ctx, sl, err), nil
 	case err != nil:
