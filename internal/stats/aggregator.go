@@ -1,0 +1,241 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package stats
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Visit is one counted redirect.
+type Visit struct {
+	// Domain and Code name the link as stored in urls (Domain is "" for the default domain).
+	Domain, Code string
+	// At is when the redirect was answered; the zero time means Options.Now at Record.
+	At time.Time
+	// ClientIP is stored anonymised; the zero Addr is stored as NULL.
+	ClientIP netip.Addr
+	// UserAgent and Referer are stored cleaned and cut to a bounded length.
+	UserAgent, Referer string
+}
+
+// Options shape an Aggregator. Zero values take the defaults named below.
+type Options struct {
+	// PodID identifies this process in batch ids; default the host name. A random per-process
+	// nonce is added, so a restarted container with the same name never reuses an id.
+	PodID string
+	// FlushInterval is the time between flushes; default 1s.
+	FlushInterval time.Duration
+	// BatchSize is the number of visits in one batch: a flush starts early when this many are
+	// waiting; default 10000.
+	BatchSize int
+	// MaxPending bounds the visits held in memory, written or not, while PostgreSQL is down;
+	// visits beyond it are dropped and counted; default 1,000,000. A held visit costs about
+	// 112 bytes plus its strings.
+	MaxPending int
+	// FlushTimeout bounds one flush attempt; default 10s.
+	FlushTimeout time.Duration
+	// ShutdownTimeout bounds the final flush once Run's context ends; default 10s. Keep it
+	// inside the pod's termination grace period.
+	ShutdownTimeout time.Duration
+	// Registerer receives the metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Logger receives failed and set-aside flushes; default slog.Default().
+	Logger *slog.Logger
+	// Now stamps visits recorded without a time; default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.PodID == "" {
+		o.PodID, _ = os.Hostname()
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = time.Second
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 10000
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 1_000_000
+	}
+	if o.FlushTimeout <= 0 {
+		o.FlushTimeout = 10 * time.Second
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Aggregator holds visits in memory and writes them to PostgreSQL in batches. Record may be
+// called from any number of goroutines; Run and Flush serialise among themselves.
+type Aggregator struct {
+	pool  *pgxpool.Pool
+	opts  Options
+	nonce string
+	kick  chan struct{}
+	m     metrics
+	// write stores one batch; benchmarks replace it to measure Record alone.
+	write func(ctx context.Context, b *batch) (duplicate bool, err error)
+
+	mu sync.Mutex
+	// cur gathers new visits; sealed holds full chunks, oldest first, waiting for a flush;
+	// spare holds emptied chunks for reuse, so a steady state allocates nothing.
+	cur    []Visit
+	sealed [][]Visit
+	spare  [][]Visit
+	// held counts every visit not yet written or set aside: cur, sealed and the batch in flight.
+	held    int
+	dropped uint64
+
+	flushMu sync.Mutex
+	retry   *batch // a batch whose last attempt failed; written before any newer one
+	seq     uint64
+}
+
+// batch is a chunk of visits with the id it keeps across retries.
+type batch struct {
+	id       string
+	visits   []Visit
+	attempts int
+}
+
+// maxSpare bounds the emptied chunks kept for reuse, so memory returns to normal after an
+// outage.
+const maxSpare = 2
+
+// New returns an Aggregator writing to pool, which may go through PgBouncer in transaction
+// pooling mode. Start Run to flush.
+func New(pool *pgxpool.Pool, opts Options) *Aggregator {
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:]) // never fails since Go 1.24
+	a := &Aggregator{
+		pool:  pool,
+		opts:  opts.withDefaults(),
+		nonce: hex.EncodeToString(nonce[:]),
+		kick:  make(chan struct{}, 1),
+	}
+	a.write = a.writeBatch
+	a.m = newMetrics(a.opts.Registerer, a)
+	a.cur = a.newChunk()
+	return a
+}
+
+// newChunk allocates room for a full batch at once, so that Record never grows a slice.
+func (a *Aggregator) newChunk() []Visit { return make([]Visit, 0, a.opts.BatchSize) }
+
+// Record counts a visit. It never waits for the database: it appends to memory under a short
+// lock, or, when MaxPending visits are already held, drops the visit and counts it.
+func (a *Aggregator) Record(v Visit) {
+	if v.At.IsZero() {
+		v.At = a.opts.Now()
+	}
+	a.mu.Lock()
+	if a.held >= a.opts.MaxPending {
+		a.dropped++
+		a.mu.Unlock()
+		return
+	}
+	a.held++
+	a.cur = append(a.cur, v)
+	full := len(a.cur) >= a.opts.BatchSize
+	if full {
+		a.sealLocked()
+	}
+	a.mu.Unlock()
+	if full {
+		select {
+		case a.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sealLocked closes the chunk being gathered, if it holds anything, and starts another.
+func (a *Aggregator) sealLocked() {
+	if len(a.cur) == 0 {
+		return
+	}
+	a.sealed = append(a.sealed, a.cur)
+	if n := len(a.spare); n > 0 {
+		a.cur = a.spare[n-1]
+		a.spare = a.spare[:n-1]
+		return
+	}
+	a.cur = a.newChunk()
+}
+
+// sealAll seals what is being gathered and returns how many chunks wait to be flushed.
+func (a *Aggregator) sealAll() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sealLocked()
+	return len(a.sealed)
+}
+
+// pop takes the oldest sealed chunk as a new batch with the next id. Called under flushMu.
+func (a *Aggregator) pop() *batch {
+	a.mu.Lock()
+	visits := a.sealed[0]
+	a.sealed[0] = nil
+	a.sealed = a.sealed[1:]
+	a.mu.Unlock()
+	a.seq++
+	return &batch{id: a.opts.PodID + "/" + a.nonce + "/" + strconv.FormatUint(a.seq, 10), visits: visits}
+}
+
+// release forgets a batch that was written or set aside and keeps its chunk for reuse.
+func (a *Aggregator) release(b *batch) {
+	clear(b.visits) // drop the strings it points to
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.held -= len(b.visits)
+	if len(a.spare) < maxSpare {
+		a.spare = append(a.spare, b.visits[:0])
+	}
+}
+
+// pending is the number of visits held, for the gauge and logs.
+func (a *Aggregator) pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.held
+}
+
+// droppedTotal is the number of visits dropped because MaxPending were held.
+func (a *Aggregator) droppedTotal() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.dropped
+}

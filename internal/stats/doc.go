@@ -1,0 +1,40 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package stats counts visits off the request path. The redirector hands every counted redirect
+// to Aggregator.Record, which only appends to memory under a mutex; Aggregator.Run flushes the
+// held visits every FlushInterval, or sooner when BatchSize are waiting, each batch in one
+// transaction on the stats pool: its id into stats_batches, the summed counts into url_stats in
+// one statement with sorted keys, and the visit rows into visit_logs by COPY.
+//
+// Counting is exactly once. A batch keeps its id (pod identity, a per-process nonce, a
+// sequence) across retries, and the id is written in the same transaction as the counts, so a
+// retried flush whose first attempt committed but whose reply was lost changes nothing. A batch
+// that fails because PostgreSQL or PgBouncer is unreachable is kept and retried before any newer
+// one; a batch PostgreSQL refuses as data (SQLSTATE class 22 or 23) is set aside, logged and
+// counted instead of blocking the rest forever. Visits are held up to MaxPending; beyond that
+// they are dropped and counted in shortlink_stats_dropped_visits_total, never silently lost.
+//
+// Counts are summed at flush time, not in Record, so the hot path does no hashing and no
+// allocation beyond the Visit it is given. Text fields are cleaned (valid UTF-8, no NUL,
+// bounded length) and client IPs anonymised at flush time too.
+//
+// This package holds the in-memory buffer, the flush loop and the SQL that writes visits. It
+// must not hold link lookups, HTTP handling or the read side of statistics (store.VisitTotals,
+// the manager's rollup), nor any state that only lives in a PostgreSQL session: the pool goes
+// through PgBouncer in transaction pooling mode, so a flush uses no prepared statements, only
+// one transaction at a time.
+package stats

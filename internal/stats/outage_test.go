@@ -1,0 +1,92 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package stats_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shortlink-dev/shortlink/internal/localenv"
+	"github.com/shortlink-dev/shortlink/internal/stats"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// While PostgreSQL, or PgBouncer in front of it, is down, Record keeps working and visits are
+// held; once it is back they all reach url_stats, once. The test has its own servers, since it
+// stops them.
+func TestOutageHoldsVisits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := localenv.ForTest(t, localenv.Options{PgBouncer: true})
+	if err := store.Migrate(ctx, env.Postgres.URL("postgres")); err != nil {
+		t.Fatal(err)
+	}
+	pool := openPool(t, env.PgBouncer.URL("postgres"), true)
+	for _, tc := range []struct {
+		name  string
+		stop  func() error
+		start func(context.Context) error
+	}{
+		{"postgres", env.Postgres.Stop, env.Postgres.Start},
+		{"pgbouncer", env.PgBouncer.Stop, env.PgBouncer.Start},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testOutage(t, pool, tc.name, tc.stop, tc.start) })
+	}
+}
+
+// testOutage records visits of code name while stop has made the database unreachable and
+// checks that they are held, then, once start has brought it back, written once.
+func testOutage(t *testing.T, pool *pgxpool.Pool, name string, stop func() error, start func(context.Context) error) {
+	ctx := context.Background()
+	a, reg := newAggregator(t, pool, stats.Options{FlushInterval: 20 * time.Millisecond, FlushTimeout: 2 * time.Second})
+	startRun(t, a)
+	a.Record(stats.Visit{Code: name + "-before"})
+	eventually(t, "a visit flushed before the outage", func() bool { return visits(t, pool, name+"-before") == 1 })
+
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_ = start(ctx)
+		}
+	})
+	const held = 300
+	for range held {
+		a.Record(stats.Visit{Code: name})
+	}
+	errorsBefore := metric(t, reg, "shortlink_stats_flushes_total", "result", "error")
+	eventually(t, "a failed flush", func() bool {
+		return metric(t, reg, "shortlink_stats_flushes_total", "result", "error") > errorsBefore
+	})
+	if p := metric(t, reg, "shortlink_stats_pending_visits"); p != held {
+		t.Fatalf("pending visits while down = %v, want %d", p, held)
+	}
+
+	restarted = true
+	if err := start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "held visits flushed", func() bool { return metric(t, reg, "shortlink_stats_pending_visits") == 0 })
+	if got, rows := visits(t, pool, name), logRows(t, pool, name); got != held || rows != held {
+		t.Fatalf("after the outage: url_stats %d, visit_logs %d; want %d each", got, rows, held)
+	}
+}
