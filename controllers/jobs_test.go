@@ -140,8 +140,10 @@ func TestJobsRunOnlyOnTheLeader(t *testing.T) {
 
 func ptrTo[T any](v T) *T { return &v }
 
-func TestMaintenanceCreatesPartitionsAhead(t *testing.T) {
+func TestMaintenanceCreatesPartitionsAheadAndPrunesBatches(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	mustExec(t, `INSERT INTO stats_batches (batch_id, flushed_at) VALUES ('old-batch', $1), ('new-batch', $2)`,
+		now.Add(-48*time.Hour), now.Add(-time.Hour))
 	run := Maintenance(db, 90*24*time.Hour, 48*time.Hour, func() time.Time { return now })
 	for range 2 { // idempotent
 		if err := run(context.Background()); err != nil {
@@ -167,5 +169,21 @@ func TestMaintenanceCreatesPartitionsAhead(t *testing.T) {
 		if !have[want] {
 			t.Errorf("partition %s missing; have %v", want, have)
 		}
+	}
+	var left []string
+	brows, err := db.Pool().Query(context.Background(), `SELECT batch_id FROM stats_batches WHERE batch_id IN ('old-batch', 'new-batch')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer brows.Close()
+	for brows.Next() {
+		var id string
+		if err := brows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, id)
+	}
+	if len(left) != 1 || left[0] != "new-batch" {
+		t.Errorf("stats batches after maintenance = %v, want only new-batch", left)
 	}
 }

@@ -35,10 +35,16 @@ type Maintainer interface {
 	EnsurePartitions(ctx context.Context, now time.Time, monthsAhead int) error
 	DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]string, error)
 	PurgeTombstones(ctx context.Context, olderThan time.Time, limit int) (int64, error)
+	PruneStatsBatches(ctx context.Context, olderThan time.Time) (int64, error)
 }
 
+// statsBatchRetention bounds how long a flushed batch id is remembered; retries of one flush
+// happen within minutes.
+const statsBatchRetention = 24 * time.Hour
+
 // Maintenance creates visit_logs partitions ahead (this month and the next two), drops those
-// past retention, and purges tombstones kept longer than any cache TTL.
+// past retention, purges tombstones kept longer than any cache TTL, and prunes old stats batch
+// ids.
 func Maintenance(m Maintainer, visitRetention, tombstoneRetention time.Duration, now func() time.Time) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := now()
@@ -53,8 +59,12 @@ func Maintenance(m Maintainer, visitRetention, tombstoneRetention time.Duration,
 		if err != nil {
 			return fmt.Errorf("purge tombstones: %w", err)
 		}
-		if len(dropped) > 0 || purged > 0 {
-			logf.FromContext(ctx).Info("Maintenance done", "droppedPartitions", dropped, "purgedTombstones", purged)
+		pruned, err := m.PruneStatsBatches(ctx, t.Add(-statsBatchRetention))
+		if err != nil {
+			return fmt.Errorf("prune stats batches: %w", err)
+		}
+		if len(dropped) > 0 || purged > 0 || pruned > 0 {
+			logf.FromContext(ctx).Info("Maintenance done", "droppedPartitions", dropped, "purgedTombstones", purged, "prunedBatches", pruned)
 		}
 		return nil
 	}

@@ -65,3 +65,14 @@ func (s *Store) PurgeTombstones(ctx context.Context, olderThan time.Time, limit 
 	}
 	return n, nil
 }
+
+// PruneStatsBatches deletes the ids of stats batches flushed before olderThan. An id only has
+// to outlive the retries of its own flush (seconds to minutes); kept forever, the table would
+// grow by one row a second per redirector.
+func (s *Store) PruneStatsBatches(ctx context.Context, olderThan time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM stats_batches WHERE flushed_at < $1`, olderThan)
+	if err != nil {
+		return 0, wrap("prune stats batches", err)
+	}
+	return tag.RowsAffected(), nil
+}
