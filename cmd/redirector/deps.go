@@ -1,0 +1,131 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/redirect"
+	"github.com/shortlink-dev/shortlink/internal/stats"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// deps are the redirector's connections and what is built on them.
+type deps struct {
+	lookups  *store.Store
+	stats    *store.Store
+	visits   *stats.Aggregator // nil with --stats=false
+	redis    *redis.Client
+	cache    *cache.Cache
+	registry *prometheus.Registry
+	metrics  *redirect.Metrics
+	resolver *redirect.Resolver
+}
+
+// connect opens the pools and builds the resolver. Nothing here waits for PostgreSQL or Redis:
+// either may be down when a pod starts, and the redirector serves what it can meanwhile.
+func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err error) {
+	d = &deps{registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	dbOpts := store.Options{ViaPgBouncer: !o.databaseDirect, MaxConns: int32(min(o.lookupConns, 1<<20))} //nolint:gosec // bounded
+	if d.lookups, err = store.Open(ctx, o.databaseURL, dbOpts); err != nil {
+		return d, fmt.Errorf("open lookup pool: %w", err)
+	}
+	dbOpts.MaxConns = int32(min(o.statsConns, 1<<20)) //nolint:gosec // bounded
+	if d.stats, err = store.Open(ctx, o.databaseURL, dbOpts); err != nil {
+		return d, fmt.Errorf("open stats pool: %w", err)
+	}
+	d.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		redirect.NewDBPoolCollector(map[string]*pgxpool.Pool{"lookup": d.lookups.Pool(), "stats": d.stats.Pool()}),
+	)
+	d.metrics = redirect.NewMetrics(d.registry)
+	if o.stats {
+		d.visits = stats.New(d.stats.Pool(), stats.Options{
+			Registerer: d.registry, Logger: log, ShutdownTimeout: o.shutdownTimeout,
+		})
+	}
+	rd := redirect.ResolverDeps{Store: d.lookups, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
+	if o.redisURL != "" {
+		if d.redis, err = cache.NewClient(o.redisURL, cache.ClientOptions{Name: "shortlink-redirector"}); err != nil {
+			return d, fmt.Errorf("redis: %w", err)
+		}
+		d.cache = cache.New(d.redis, cache.Options{})
+		d.registry.MustRegister(redirect.NewRedisPoolCollector(map[string]redirect.RedisPoolStatser{"cache": d.redis}))
+		rd.Cache = d.cache
+		rd.RedisPing = func(ctx context.Context) error { return d.redis.Ping(ctx).Err() }
+	} else {
+		log.Warn("No --redis-url: running without the Redis tier and without pub/sub invalidation")
+	}
+	d.resolver = redirect.NewResolver(rd)
+	return d, nil
+}
+
+func resolverOptions(o options) redirect.Options {
+	return redirect.Options{
+		LocalSize: o.localSize, LocalTTL: o.localTTL,
+		NegativeSize: o.negativeSize, NegativeTTL: o.negativeTTL,
+		PollInterval: o.pollInterval,
+	}
+}
+
+// close releases everything connect opened, the pools last.
+func (d *deps) close() {
+	if d.resolver != nil {
+		d.resolver.Close()
+	}
+	if d.redis != nil {
+		_ = d.redis.Close()
+	}
+	if d.stats != nil {
+		d.stats.Close()
+	}
+	if d.lookups != nil {
+		d.lookups.Close()
+	}
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// visitRecorder is where counted redirects go: the aggregator, or nowhere with --stats=false.
+func (d *deps) visitRecorder() redirect.VisitRecorder {
+	if d.visits == nil {
+		return nopVisits{}
+	}
+	return d.visits
+}
+
+// nopVisits drops visits.
+type nopVisits struct{}
+
+func (nopVisits) Record(redirect.Visit) {}

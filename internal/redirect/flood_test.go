@@ -1,0 +1,113 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package redirect_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/redirect"
+)
+
+// lookupCalls is how often PostgreSQL itself executed store.Lookup's statement in the
+// fixture's database, from its statement statistics rather than any counter of ours.
+func (f *fixture) lookupCalls() int64 {
+	f.t.Helper()
+	var n int64
+	err := f.writer.Pool().QueryRow(context.Background(), `SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND query LIKE '%FROM urls%AND code = $2 AND NOT deleted%'`).Scan(&n)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+// A flood of random unknown codes: PostgreSQL sees at most one lookup per code per negative
+// TTL, and the hot links stay in memory although the flood has more codes than the in-process
+// cache has room for.
+func TestUnknownCodeFlood(t *testing.T) {
+	t.Parallel()
+	const hot, flood, repeats, localSize = 100, 1500, 3, 500
+	f := newFixture(t, nil)
+	h := f.server(f.resolver(redirect.Options{
+		LocalSize: localSize, LocalTTL: time.Hour, NegativeSize: 10 * flood, NegativeTTL: time.Hour,
+	}, true, nil), redirect.Config{})
+	hotCodes := declareLinks(f, "hot", hot)
+	for _, code := range hotCodes {
+		if rec := get(h, "GET", testHost, "/"+code); rec.Code != http.StatusFound {
+			t.Fatalf("warming %s = %d", code, rec.Code)
+		}
+		// Out of Redis, so that only memory can answer it without PostgreSQL from now on.
+		if err := f.rdb.Del(context.Background(), cache.KeyPrefix+":"+code).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	before := f.lookupCalls()
+	codes := make([]string, 0, flood*repeats)
+	for i := range flood {
+		code := fmt.Sprintf("x%d%08x", i, rand.Uint32()) //nolint:gosec // random codes, not secrets
+		for range repeats {
+			codes = append(codes, code)
+		}
+	}
+	rand.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] }) //nolint:gosec // test order
+	floodConcurrently(t, h, codes)
+	afterFlood := f.lookupCalls()
+	if n := afterFlood - before; n > flood || n == 0 {
+		t.Fatalf("PostgreSQL executed %d lookups for %d unknown codes requested %d times each; want 1 to %d",
+			n, flood, repeats, flood)
+	}
+
+	for _, code := range hotCodes {
+		if rec := get(h, "GET", testHost, "/"+code); rec.Code != http.StatusFound || rec.Header().Get("Location") != target(code) {
+			t.Fatalf("hot link %s after the flood = %d %q", code, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if n := f.lookupCalls() - afterFlood; n != 0 {
+		t.Fatalf("%d hot links were looked up in PostgreSQL after the flood; want all answered from memory", n)
+	}
+}
+
+func floodConcurrently(t *testing.T, h http.Handler, codes []string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	const workers = 8
+	errs := make(chan string, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(codes); i += workers {
+				if rec := get(h, "GET", testHost, "/"+codes[i]); rec.Code != http.StatusNotFound {
+					errs <- fmt.Sprintf("GET /%s = %d, want 404", codes[i], rec.Code)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}

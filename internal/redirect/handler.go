@@ -1,0 +1,96 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package redirect
+
+import (
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+)
+
+// serveCode answers a request for a short code, and every request that cannot be one.
+func (s *server) serveCode(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	res := s.answer(w, r, s.redirect(w, r, start))
+	s.metrics.observeRequest(res, s.now().Sub(start))
+}
+
+// redirect answers with the link's redirect, or returns the error saying why it cannot: the
+// host is not served, the path is not a code, there is no such link or it does not redirect
+// now, or the lookup failed. Nothing is looked up for a request that cannot name a link.
+func (s *server) redirect(w http.ResponseWriter, r *http.Request, now time.Time) error {
+	domain, ok := s.hosts.domain(r.Host)
+	if !ok {
+		return errUnknownHost
+	}
+	code := r.PathValue("code")
+	if !links.ValidCode(code) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return errInvalidPath
+	}
+	l, err := s.links.Resolve(r.Context(), domain, code)
+	if err != nil {
+		return err
+	}
+	d := l.Resolve(now, r.URL.RawQuery)
+	switch d.Outcome {
+	case links.Redirect:
+	case links.Gone:
+		return errGone
+	case links.Invalid:
+		return errUnsafeLink
+	default:
+		return errNotServed
+	}
+	if err := writeRedirect(w, d.Status, d.Location, s.cacheControl(l, d.Status, now)); err != nil {
+		return err
+	}
+	if r.Method == http.MethodGet {
+		s.visits.Record(Visit{
+			Domain: domain, Code: code, At: now, ClientIP: clientIP(r),
+			UserAgent: r.UserAgent(), Referer: r.Referer(),
+		})
+	}
+	return nil
+}
+
+// cacheControl lets clients keep a permanent redirect for the configured max-age, but never
+// past the link's validUntil, and keeps every other answer out of caches, so each click of a
+// temporary link reaches us (and is counted).
+func (s *server) cacheControl(l links.Link, status int, now time.Time) []string {
+	if status != http.StatusMovedPermanently && status != http.StatusPermanentRedirect {
+		return s.noStoreCC
+	}
+	if l.ValidUntil.IsZero() || !now.Before(l.ValidUntil) {
+		return s.permanentCC
+	}
+	if left := l.ValidUntil.Sub(now); left < s.maxAge {
+		return maxAgeControl(left)
+	}
+	return s.permanentCC
+}
+
+// clientIP is the peer's address. Behind a proxy that is the proxy's; trusting a forwarded
+// header is a configuration question for the deployment, not something to guess here.
+func clientIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

@@ -1,0 +1,106 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package redirect
+
+import "time"
+
+// Resolver defaults. The in-process cache is the one that answers almost every request; the
+// others bound what an outage or a flood costs.
+const (
+	DefaultLocalSize        = 100_000
+	DefaultLocalTTL         = 5 * time.Minute
+	DefaultNegativeSize     = 100_000
+	DefaultNegativeTTL      = 10 * time.Second
+	DefaultFloorSize        = 100_000
+	DefaultFloorTTL         = 30 * time.Second
+	DefaultRedisTimeout     = 100 * time.Millisecond
+	DefaultDBTimeout        = 500 * time.Millisecond
+	DefaultBreakerThreshold = 5
+	DefaultBreakerCoolDown  = 5 * time.Second
+	DefaultPollInterval     = time.Second
+	DefaultPollOverlap      = 1000
+	DefaultPollBatch        = 1000
+)
+
+// Options size the resolver's caches and time its calls. A zero field takes its default; a
+// negative size turns that cache off (the benchmarks measure the tiers below it that way).
+type Options struct {
+	// LocalSize bounds the in-process cache of links, in entries.
+	LocalSize int
+	// LocalTTL is the hard lifetime of an in-process entry, whatever invalidations say.
+	LocalTTL time.Duration
+	// NegativeSize bounds the cache of unknown codes, kept apart from LocalSize so that a flood
+	// of random codes cannot evict the hot links.
+	NegativeSize int
+	// NegativeTTL is how long an unknown code is answered without asking again: PostgreSQL sees
+	// at most one lookup per code per NegativeTTL. A link created meanwhile is announced by
+	// pub/sub or the change feed, which drop the negative entry sooner.
+	NegativeTTL time.Duration
+	// FloorSize and FloorTTL bound the version floors an invalidation leaves, so that a fill
+	// that read the old row before the invalidation cannot store it after. FloorTTL must
+	// outlast the slowest fill (RedisTimeout + DBTimeout + a Redis write).
+	FloorSize int
+	FloorTTL  time.Duration
+	// RedisTimeout and DBTimeout bound each call to Redis and PostgreSQL.
+	RedisTimeout time.Duration
+	DBTimeout    time.Duration
+	// BreakerThreshold consecutive unavailable errors open the Redis circuit breaker for
+	// BreakerCoolDown; then one probe is let through.
+	BreakerThreshold int
+	BreakerCoolDown  time.Duration
+	// PollInterval is how often the change feed is read (the durable invalidation path).
+	PollInterval time.Duration
+	// PollOverlap is how many versions behind the highest seen each poll starts, to catch writes
+	// that commit after a higher version (see store.Changes).
+	PollOverlap int64
+	// PollBatch is the page size of a change-feed read.
+	PollBatch int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	o.LocalSize = orDefault(o.LocalSize, DefaultLocalSize)
+	o.LocalTTL = orDefault(o.LocalTTL, DefaultLocalTTL)
+	o.NegativeSize = orDefault(o.NegativeSize, DefaultNegativeSize)
+	o.NegativeTTL = orDefault(o.NegativeTTL, DefaultNegativeTTL)
+	o.FloorSize = orDefault(o.FloorSize, DefaultFloorSize)
+	o.FloorTTL = orDefault(o.FloorTTL, DefaultFloorTTL)
+	o.RedisTimeout = orDefault(o.RedisTimeout, DefaultRedisTimeout)
+	o.DBTimeout = orDefault(o.DBTimeout, DefaultDBTimeout)
+	o.BreakerThreshold = orDefault(o.BreakerThreshold, DefaultBreakerThreshold)
+	o.BreakerCoolDown = orDefault(o.BreakerCoolDown, DefaultBreakerCoolDown)
+	o.PollInterval = orDefault(o.PollInterval, DefaultPollInterval)
+	o.PollOverlap = orDefault(o.PollOverlap, DefaultPollOverlap)
+	o.PollBatch = orDefault(o.PollBatch, DefaultPollBatch)
+	if o.FloorSize < 0 {
+		o.FloorSize = DefaultFloorSize // floors are what make a late fill lose; never off
+	}
+	// A floor must outlive the slowest fill: a Redis read, a lookup and a Redis write.
+	o.FloorTTL = max(o.FloorTTL, 2*(2*o.RedisTimeout+o.DBTimeout))
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}

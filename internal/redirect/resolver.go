@@ -1,0 +1,248 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package redirect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// LinkStore is the PostgreSQL tier and the change feed: *store.Store on the lookup pool.
+type LinkStore interface {
+	Lookup(ctx context.Context, domain, code string) (links.Link, error)
+	Changes(ctx context.Context, afterVersion int64, limit int) ([]store.Row, error)
+	MaxVersion(ctx context.Context) (int64, error)
+}
+
+// LinkCache is the Redis tier: *cache.Cache. Set must compare versions (it does).
+type LinkCache interface {
+	Get(ctx context.Context, domain, code string) (cache.Entry, error)
+	Set(ctx context.Context, l links.Link) (bool, error)
+}
+
+// ResolverDeps are what NewResolver needs.
+type ResolverDeps struct {
+	// Store is required.
+	Store LinkStore
+	// Cache is the Redis tier; nil leaves it out.
+	Cache LinkCache
+	// RedisPing, when set, is called on every poll, so the breaker and shortlink_dependency_up
+	// follow Redis even while every request is answered from memory.
+	RedisPing func(ctx context.Context) error
+	// Metrics defaults to metrics on a registry of their own.
+	Metrics *Metrics
+	// Logger defaults to slog.Default().
+	Logger  *slog.Logger
+	Options Options
+}
+
+// Resolver finds the link for (domain, code): in memory, else in Redis, else in PostgreSQL,
+// with one lookup in flight per key. It is safe for concurrent use. Run keeps its caches in
+// step with changes; Close releases them.
+type Resolver struct {
+	opts     Options
+	store    LinkStore
+	redis    LinkCache
+	ping     func(ctx context.Context) error
+	metrics  *Metrics
+	log      *slog.Logger
+	guard    *guard
+	local    *localCache
+	negative *negativeCache
+	breaker  *breaker
+	flights  singleflight.Group
+	clock    *otter.CoarseClock
+}
+
+// errUnknownLink is what every tier's miss comes to; built once, as a flood of unknown codes
+// is answered with it from the negative cache.
+var errUnknownLink = fmt.Errorf("resolve link: %w", links.ErrNotFound)
+
+// NewResolver builds a Resolver. It does not connect to anything.
+func NewResolver(d ResolverDeps) *Resolver {
+	o := d.Options.withDefaults()
+	// Expiry makes every cache read look at the clock; a coarse one costs a load instead of a
+	// clock read, and TTLs of seconds and minutes do not need better than clockResolution.
+	clock := otter.NewCoarseClock(clockResolution)
+	r := &Resolver{
+		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, clock: clock,
+		metrics: d.Metrics, log: d.Logger, guard: newGuard(o.FloorSize, o.FloorTTL, clock),
+	}
+	if r.metrics == nil {
+		r.metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	r.local = newLocalCache(o.LocalSize, o.LocalTTL, r.guard, clock)
+	r.negative = newNegativeCache(o.NegativeSize, o.NegativeTTL, r.guard, clock)
+	r.breaker = newBreaker(o.BreakerThreshold, o.BreakerCoolDown, o.Now, r.redisStateChanged)
+	if r.redis == nil {
+		setUp(r.metrics.redisUp, false)
+	}
+	return r
+}
+
+// Close stops the caches' maintenance goroutines and their clock.
+func (r *Resolver) Close() {
+	r.local.close()
+	r.negative.close()
+	r.guard.close()
+	r.clock.Stop()
+}
+
+// clockResolution is how far the caches' clock may lag behind.
+const clockResolution = 100 * time.Millisecond
+
+// Resolve returns the link for (domain, code), an error wrapping links.ErrNotFound when there
+// is none, or an error saying why it could not be found out (see store.IsUnavailable). The
+// link's validity window and suspension are the caller's to apply (links.Link.Resolve).
+func (r *Resolver) Resolve(ctx context.Context, domain, code string) (links.Link, error) {
+	k := key{domain: domain, code: code}
+	if e, ok := r.local.get(k); ok {
+		r.metrics.cacheRequest(tierLocal, outcomeHit)
+		return e.link, nil
+	}
+	if r.negative.has(k) {
+		r.metrics.cacheRequest(tierLocal, outcomeNegative)
+		return links.Link{}, errUnknownLink
+	}
+	r.metrics.cacheRequest(tierLocal, outcomeMiss)
+	ch := r.flights.DoChan(flightKey(k), func() (any, error) { return r.load(k) })
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return links.Link{}, res.Err
+		}
+		return res.Val.(links.Link), nil
+	case <-ctx.Done():
+		return links.Link{}, fmt.Errorf("resolve link: %w", context.Cause(ctx))
+	}
+}
+
+func flightKey(k key) string { return k.domain + "/" + k.code }
+
+// load runs once per key at a time, on behalf of every request waiting for it, so it does not
+// use any one request's context: each call has a deadline of its own instead.
+func (r *Resolver) load(k key) (links.Link, error) {
+	snap := r.guard.snapshot(k)
+	if e, ok := r.fromRedis(k, snap); ok {
+		if e.Deleted {
+			r.negative.store(k, snap)
+			return links.Link{}, errUnknownLink
+		}
+		r.local.store(e.Link, snap)
+		return e.Link, nil
+	}
+	l, err := r.fromDB(k)
+	switch {
+	case err == nil:
+		r.local.store(l, snap)
+		r.fillRedis(l)
+		return l, nil
+	case errors.Is(err, links.ErrNotFound):
+		r.negative.store(k, snap)
+		return links.Link{}, errUnknownLink
+	}
+	return links.Link{}, err
+}
+
+// fromRedis returns k's Redis entry when there is one that can be trusted: Redis is in use,
+// answered in time, and holds a version no invalidation has overtaken.
+func (r *Resolver) fromRedis(k key, snap snapshot) (cache.Entry, bool) {
+	if r.redis == nil {
+		return cache.Entry{}, false
+	}
+	if !r.breaker.allow() {
+		r.metrics.cacheRequest(tierRedis, outcomeError)
+		return cache.Entry{}, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout)
+	defer cancel()
+	e, err := r.redis.Get(ctx, k.domain, k.code)
+	r.breaker.record(err)
+	switch {
+	case errors.Is(err, links.ErrNotFound), err == nil && e.Link.Version < snap.floor:
+		r.metrics.cacheRequest(tierRedis, outcomeMiss)
+		return cache.Entry{}, false
+	case err != nil:
+		r.metrics.cacheRequest(tierRedis, outcomeError)
+		r.log.Debug("Redis lookup failed", "error", err)
+		return cache.Entry{}, false
+	case e.Deleted:
+		r.metrics.cacheRequest(tierRedis, outcomeNegative)
+	default:
+		r.metrics.cacheRequest(tierRedis, outcomeHit)
+	}
+	return e, true
+}
+
+func (r *Resolver) fromDB(k key) (links.Link, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.DBTimeout)
+	defer cancel()
+	l, err := r.store.Lookup(ctx, k.domain, k.code)
+	r.recordDB(err)
+	switch {
+	case err == nil:
+		r.metrics.cacheRequest(tierDB, outcomeHit)
+	case errors.Is(err, links.ErrNotFound):
+		r.metrics.cacheRequest(tierDB, outcomeMiss)
+	default:
+		r.metrics.cacheRequest(tierDB, outcomeError)
+	}
+	return l, err
+}
+
+// fillRedis stores a link read from PostgreSQL in Redis, for the other replicas. Set compares
+// versions, so a fill that lost a race with the operator changes nothing.
+func (r *Resolver) fillRedis(l links.Link) {
+	if r.redis == nil || !r.breaker.allow() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout)
+	defer cancel()
+	_, err := r.redis.Set(ctx, l)
+	r.breaker.record(err)
+	if err != nil {
+		r.log.Debug("Redis fill failed", "error", err)
+	}
+}
+
+func (r *Resolver) redisStateChanged(up bool) {
+	setUp(r.metrics.redisUp, up)
+	if up {
+		r.log.Info("Redis answers again; using it")
+	} else {
+		r.log.Warn("Redis unavailable; skipping it", "coolDown", r.opts.BreakerCoolDown)
+	}
+}
+
+// recordDB keeps shortlink_dependency_up{dependency="postgres"} in step with what calls see.
+func (r *Resolver) recordDB(err error) {
+	setUp(r.metrics.postgresUp, !store.IsUnavailable(err))
+}

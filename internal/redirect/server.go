@@ -1,0 +1,188 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package redirect
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+)
+
+// DefaultPermanentMaxAge is how long clients may cache a 301 or 308 when Config does not say.
+const DefaultPermanentMaxAge = time.Hour
+
+// LinkResolver finds links: *Resolver.
+type LinkResolver interface {
+	Resolve(ctx context.Context, domain, code string) (links.Link, error)
+}
+
+// Config is what the operator of the redirector configures.
+type Config struct {
+	// DefaultDomain is the host serving links stored with domain ""; required.
+	DefaultDomain string
+	// Domains are the further hosts served, each serving the links stored under its name.
+	Domains []string
+	// NotFoundURL, when set, is where unknown, suspended and not-yet-valid codes redirect (302)
+	// instead of answering 404.
+	NotFoundURL string
+	// UnknownHostURL, when set, is where requests for a host not served redirect (302) instead
+	// of answering 404.
+	UnknownHostURL string
+	// PermanentMaxAge is the Cache-Control max-age of 301 and 308 redirects, never past the
+	// link's validUntil; default DefaultPermanentMaxAge.
+	PermanentMaxAge time.Duration
+}
+
+// Deps are what NewServer needs.
+type Deps struct {
+	// Links is required.
+	Links LinkResolver
+	// Visits receives every GET answered with a redirect; nil counts nothing.
+	Visits VisitRecorder
+	// Metrics defaults to metrics on a registry of their own.
+	Metrics *Metrics
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Ready reports readiness for /_/readyz; nil means always ready. A draining pod returns false.
+	Ready func() bool
+	// Now is the clock; default time.Now.
+	Now    func() time.Time
+	Config Config
+}
+
+type server struct {
+	mux         *http.ServeMux
+	links       LinkResolver
+	visits      VisitRecorder
+	metrics     *Metrics
+	log         *slog.Logger
+	ready       func() bool
+	now         func() time.Time
+	hosts       hosts
+	notFound    string // a safe Location, or ""
+	unknownHost string // a safe Location, or ""
+	maxAge      time.Duration
+	// Cache-Control values shared by every response: not cacheable, and permanent for maxAge.
+	noStoreCC, permanentCC []string
+	logGate                logThrottle
+}
+
+// NewServer returns the redirector's HTTP handler: GET and HEAD /{code} on the served domains,
+// /_/healthz and /_/readyz on any host, and /api/v1/ reserved for the create API. Metrics are
+// served elsewhere (on their own port), from the registry Deps.Metrics was made with.
+func NewServer(d Deps) http.Handler {
+	s := &server{
+		links: d.Links, visits: d.Visits, metrics: d.Metrics, log: d.Logger, ready: d.Ready, now: d.Now,
+		maxAge: d.Config.PermanentMaxAge,
+	}
+	s.setDefaults()
+	var bad []string
+	s.hosts, bad = newHosts(d.Config.DefaultDomain, d.Config.Domains)
+	for _, name := range bad {
+		s.log.Error("Configured domain is not a valid domain name; not serving it", "domain", name)
+	}
+	s.notFound = s.safeURL("not-found URL", d.Config.NotFoundURL)
+	s.unknownHost = s.safeURL("unknown-host URL", d.Config.UnknownHostURL)
+	s.noStoreCC, s.permanentCC = []string{noStore}, maxAgeControl(s.maxAge)
+	s.routes()
+	return s
+}
+
+func (s *server) setDefaults() {
+	if s.metrics == nil {
+		s.metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.ready == nil {
+		s.ready = func() bool { return true }
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.visits == nil {
+		s.visits = discardVisits{}
+	}
+	if s.maxAge <= 0 {
+		s.maxAge = DefaultPermanentMaxAge
+	}
+}
+
+// safeURL returns raw if it is a URL a Location may carry, else "" after logging why.
+func (s *server) safeURL(what, raw string) string {
+	if raw == "" {
+		return ""
+	}
+	d := links.Link{Target: raw, RedirectType: http.StatusFound}.Resolve(time.Time{}, "")
+	if d.Outcome != links.Redirect {
+		s.log.Error("Configured URL is not an http(s) URL of printable ASCII; answering 404 instead", "what", what)
+		return ""
+	}
+	return d.Location
+}
+
+func (s *server) routes() {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /{code}", s.serveCode)
+	s.mux.HandleFunc("/", s.serveCode) // every other path or method: not a code
+	s.mux.Handle("GET /_/healthz", s.handle(s.healthz))
+	s.mux.Handle("GET /_/readyz", s.handle(s.readyz))
+	s.mux.Handle("/api/v1/", s.handle(reserved))
+	s.mux.Handle("/api/v1", s.handle(reserved))
+}
+
+// ServeHTTP refuses paths that are not clean before ServeMux sees them: it would answer them
+// with a redirect of its own to the cleaned path, and a shortener sends no redirect that is not
+// a link's.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect && !isCleanPath(r.URL.Path) {
+		s.serveCode(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// handle adapts a handler that returns an error to http.Handler, through the one mapping from
+// errors to responses (answer).
+func (s *server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.answer(w, r, h(w, r))
+	})
+}
+
+func (s *server) healthz(w http.ResponseWriter, _ *http.Request) error {
+	return writeText(w, "ok\n")
+}
+
+func (s *server) readyz(w http.ResponseWriter, _ *http.Request) error {
+	if !s.ready() {
+		return errNotReady
+	}
+	return writeText(w, "ok\n")
+}
+
+func reserved(http.ResponseWriter, *http.Request) error { return errReserved }
+
+type discardVisits struct{}
+
+func (discardVisits) Record(Visit) {}
