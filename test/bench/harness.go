@@ -50,12 +50,15 @@ type Result struct {
 
 type scenario struct {
 	name string
-	run  func(ctx context.Context, h *harness) ([]Result, error)
+	// binaries are the commands the scenario runs, built from ./cmd or ./test/bench.
+	binaries []string
+	run      func(ctx context.Context, h *harness) ([]Result, error)
 }
 
 func scenarios() []scenario {
 	return []scenario{
-		{name: "operator", run: operatorScenario},
+		{name: "operator", binaries: []string{"./cmd/manager"}, run: operatorScenario},
+		{name: "redirector", binaries: []string{"./cmd/redirector", "./test/bench/baseline"}, run: redirectorScenarios},
 	}
 }
 
@@ -69,23 +72,25 @@ type harness struct {
 	results []Result
 }
 
-func newHarness(ctx context.Context, smoke bool) (*harness, error) {
+func newHarness(smoke bool) (*harness, error) {
 	root, err := localenv.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
 	h := &harness{root: root, binDir: filepath.Join(root, "bin", "bench"), smoke: smoke}
-	if err := os.MkdirAll(h.binDir, 0o750); err != nil {
-		return nil, err
-	}
-	for _, cmd := range []string{"manager"} {
-		build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.binDir, cmd), "./cmd/"+cmd) //nolint:gosec // our own packages
-		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	return h, os.MkdirAll(h.binDir, 0o750)
+}
+
+// build compiles the packages into bin/bench, named after their last path element.
+func (h *harness) build(ctx context.Context, pkgs []string) error {
+	for _, pkg := range pkgs {
+		build := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.binDir, filepath.Base(pkg)), pkg) //nolint:gosec // our own packages
+		build.Dir, build.Stdout, build.Stderr = h.root, os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
-			return nil, fmt.Errorf("build %s: %w", cmd, err)
+			return fmt.Errorf("build %s: %w", pkg, err)
 		}
 	}
-	return h, nil
+	return nil
 }
 
 func (h *harness) close() {}

@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	h, err := newHarness(ctx, *smoke)
+	h, err := newHarness(*smoke)
 	if err != nil {
 		return err
 	}
@@ -58,6 +58,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "bench: running %s\n", s.name)
+		if err := h.build(ctx, s.binaries); err != nil {
+			return err
+		}
 		results, err := s.run(ctx, h)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)

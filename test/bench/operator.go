@@ -40,6 +40,9 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
+// benchNamespace holds the ShortLinks the operator scenario applies.
+const benchNamespace = "bench"
+
 // operatorRun is the state of one operator scenario.
 type operatorRun struct {
 	h           *harness
@@ -84,10 +87,7 @@ func (o *operatorRun) measure(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ready, err := o.watchReady(ctx)
-	if err != nil {
-		return nil, err
-	}
+	ready := o.watchReady(ctx)
 	first := time.Now()
 	if err := o.createLinks(ctx); err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (o *operatorRun) connect(ctx context.Context) error {
 		return err
 	}
 	o.rdb = redis.NewClient(&redis.Options{Addr: o.env.Redis.Addr()})
-	return o.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench"}})
+	return o.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}})
 }
 
 func (o *operatorRun) startManager(ctx context.Context) error {
@@ -192,7 +192,7 @@ func (o *operatorRun) createLinks(ctx context.Context) error {
 			defer wg.Done()
 			for i := next.Add(1); i <= int64(o.links); i = next.Add(1) {
 				sl := &linksv1.ShortLink{
-					ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: fmt.Sprintf("link-%05d", i)},
+					ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: fmt.Sprintf("link-%05d", i)},
 					Spec:       linksv1.ShortLinkSpec{Target: linksv1.TargetURL(fmt.Sprintf("https://example.com/page/%d?utm=bench", i))},
 				}
 				if err := o.k8s.Create(ctx, sl); err != nil {
@@ -233,24 +233,41 @@ type readyCounter struct {
 	lastErr error
 }
 
-func (o *operatorRun) watchReady(ctx context.Context) (*readyCounter, error) {
-	w, err := o.k8s.Watch(ctx, &linksv1.ShortLinkList{}, client.InNamespace("bench"))
-	if err != nil {
-		return nil, fmt.Errorf("watch shortlinks: %w", err)
-	}
+func (o *operatorRun) watchReady(ctx context.Context) *readyCounter {
 	rc := &readyCounter{ready: map[string]bool{}}
 	go func() {
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			sl, ok := ev.Object.(*linksv1.ShortLink)
-			if !ok {
-				rc.fail(fmt.Errorf("watch ended: %v", ev.Object))
+		// The API server ends a watch whose reader falls behind; list again and go on.
+		for ctx.Err() == nil {
+			if err := o.followReady(ctx, rc); err != nil {
+				rc.fail(err)
 				return
 			}
-			rc.set(sl.Name, meta.IsStatusConditionTrue(sl.Status.Conditions, linksv1.ConditionReady))
 		}
 	}()
-	return rc, nil
+	return rc
+}
+
+// followReady lists the ShortLinks, then follows them through a watch until it ends.
+func (o *operatorRun) followReady(ctx context.Context, rc *readyCounter) error {
+	var list linksv1.ShortLinkList
+	if err := o.k8s.List(ctx, &list, client.InNamespace(benchNamespace)); err != nil {
+		return fmt.Errorf("list shortlinks: %w", err)
+	}
+	for i := range list.Items {
+		rc.set(list.Items[i].Name, meta.IsStatusConditionTrue(list.Items[i].Status.Conditions, linksv1.ConditionReady))
+	}
+	w, err := o.k8s.Watch(ctx, &linksv1.ShortLinkList{}, &client.ListOptions{
+		Namespace: benchNamespace, Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
+	if err != nil {
+		return fmt.Errorf("watch shortlinks: %w", err)
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		if sl, ok := ev.Object.(*linksv1.ShortLink); ok {
+			rc.set(sl.Name, meta.IsStatusConditionTrue(sl.Status.Conditions, linksv1.ConditionReady))
+		}
+	}
+	return nil
 }
 
 func (rc *readyCounter) set(name string, ready bool) {

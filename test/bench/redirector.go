@@ -1,0 +1,246 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shortlink-dev/shortlink/internal/localenv"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// server is a process under load: a redirector or a baseline.
+type server struct {
+	name string
+	proc *localenv.Process
+	url  string
+}
+
+// redirectRun holds what the redirector scenarios share: one PostgreSQL + PgBouncer + Redis
+// with 100,000 links loaded, and the baselines.
+type redirectRun struct {
+	h       *harness
+	env     *localenv.Env
+	dir     string
+	runFor  time.Duration
+	pairs   int
+	bare    *server
+	naiveRD *server
+	naivePG *server
+}
+
+const benchHost = "sho.rt"
+
+func newRedirectRun(ctx context.Context, h *harness) (*redirectRun, error) {
+	r := &redirectRun{h: h, runFor: 5 * time.Second, pairs: 3}
+	if h.smoke {
+		r.runFor, r.pairs = time.Second, 1
+	}
+	env, err := localenv.Start(ctx, localenv.Options{PgBouncer: true, Redis: true})
+	if err != nil {
+		return nil, err
+	}
+	r.env, r.dir = env, filepath.Join(env.RunDir, "bench")
+	if err := r.load(ctx, 100000); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	if err := r.startBaselines(ctx); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *redirectRun) close() { _ = r.env.Stop() }
+
+// load writes n links into PostgreSQL (codes c1..cn) and, for the naive Redis baseline, into
+// its own keys.
+func (r *redirectRun) load(ctx context.Context, n int) error {
+	if err := store.Migrate(ctx, r.env.Postgres.URL("postgres")); err != nil {
+		return err
+	}
+	conn, err := pgx.Connect(ctx, r.env.Postgres.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	_, err = conn.Exec(ctx, `INSERT INTO urls (domain, code, target, source, version, created_at)
+		SELECT '', 'c' || g, 'https://example.com/landing/' || g, 'api', nextval('urls_version_seq'), now()
+		FROM generate_series(1, $1::int) g`, n)
+	if err != nil {
+		return fmt.Errorf("load links: %w", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: r.env.Redis.Addr()})
+	defer func() { _ = rdb.Close() }()
+	pipe := rdb.Pipeline()
+	for i := 1; i <= n; i++ {
+		pipe.Set(ctx, fmt.Sprintf("shortlink:bench:c%d", i), fmt.Sprintf("https://example.com/landing/%d", i), 0)
+	}
+	_, err = pipe.Exec(ctx)
+	return err
+}
+
+func (r *redirectRun) startBaselines(ctx context.Context) error {
+	bin := filepath.Join(r.h.binDir, "baseline")
+	for _, b := range []struct {
+		dst  **server
+		mode string
+		args []string
+	}{
+		{&r.bare, "bare", nil},
+		{&r.naiveRD, "redis", []string{"-redis-url", r.env.Redis.URL()}},
+		{&r.naivePG, "pgx", []string{"-database-url", r.env.PgBouncer.URL("postgres")}},
+	} {
+		addr := freeAddr()
+		args := append([]string{"-mode", b.mode, "-listen", addr}, b.args...)
+		p, err := r.env.StartProcess("baseline-"+b.mode, bin, args, nil)
+		if err != nil {
+			return err
+		}
+		*b.dst = &server{name: "baseline " + b.mode, proc: p, url: "http://" + addr}
+		if err := waitHTTP(ctx, p, "http://"+addr+"/c1", benchHost); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startRedirector runs cmd/redirector with extra flags on top of the bench defaults.
+func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ...string) (*server, error) {
+	addr, metrics := freeAddr(), freeAddr()
+	args := append([]string{
+		"--listen-address", addr, "--metrics-address", metrics,
+		"--database-url", r.env.PgBouncer.URL("postgres"), "--redis-url", r.env.Redis.URL(),
+		"--default-domain", benchHost, "--log-level", "warn",
+	}, flags...)
+	p, err := r.env.StartProcess(name, filepath.Join(r.h.binDir, "redirector"), args, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{name: name, proc: p, url: "http://" + addr}
+	return s, waitHTTP(ctx, p, s.url+"/_/readyz", benchHost)
+}
+
+func waitHTTP(ctx context.Context, p *localenv.Process, url, host string) error {
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return poll(ctx, time.Minute, url, func() (bool, error) {
+		if p.Exited() {
+			return false, fmt.Errorf("exited:\n%s", p.LogTail())
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode < 500, nil
+	})
+}
+
+// sample is one measured run of one server.
+type sample struct {
+	wrkResult
+	cpuUsPerReq float64
+}
+
+func (r *redirectRun) measure(ctx context.Context, s *server, script string, d time.Duration) (sample, error) {
+	before, err := cpuTicks(s.proc.Pid())
+	if err != nil {
+		return sample{}, err
+	}
+	w, err := runWrk(ctx, script, s.url, d)
+	if err != nil {
+		return sample{}, err
+	}
+	after, err := cpuTicks(s.proc.Pid())
+	if err != nil {
+		return sample{}, err
+	}
+	if w.requests == 0 {
+		return sample{}, fmt.Errorf("%s served no requests", s.name)
+	}
+	if w.errors > 0 {
+		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load", s.name, w.errors)
+	}
+	return sample{wrkResult: w, cpuUsPerReq: (after - before) / clockTicksPerSecond * 1e6 / w.requests}, nil
+}
+
+// compare runs subject and baseline alternately (A B A B …) and returns the medians, so that
+// both see the same background load on this shared machine.
+func (r *redirectRun) compare(ctx context.Context, subject, baseline *server, script string) (a, b sample, err error) {
+	for _, s := range []*server{subject, baseline} { // warm up: caches, connections, JIT-free but still
+		if _, err := r.measure(ctx, s, script, r.runFor/2+time.Second); err != nil {
+			return a, b, err
+		}
+	}
+	var as, bs []sample
+	for range r.pairs {
+		x, err := r.measure(ctx, subject, script, r.runFor)
+		if err != nil {
+			return a, b, err
+		}
+		y, err := r.measure(ctx, baseline, script, r.runFor)
+		if err != nil {
+			return a, b, err
+		}
+		as, bs = append(as, x), append(bs, y)
+	}
+	return medianSample(as), medianSample(bs), nil
+}
+
+func medianSample(ss []sample) sample {
+	pick := func(f func(sample) float64) float64 {
+		xs := make([]float64, len(ss))
+		for i, s := range ss {
+			xs[i] = f(s)
+		}
+		return median(xs)
+	}
+	return sample{
+		wrkResult: wrkResult{
+			rps:   pick(func(s sample) float64 { return s.rps }),
+			p50ms: pick(func(s sample) float64 { return s.p50ms }),
+			p99ms: pick(func(s sample) float64 { return s.p99ms }),
+		},
+		cpuUsPerReq: pick(func(s sample) float64 { return s.cpuUsPerReq }),
+	}
+}
+
+func result(name string, a, b sample, baseline, goal string, met bool) Result {
+	return Result{
+		Name: name, RPS: a.rps, P50ms: a.p50ms, P99ms: a.p99ms, CPUusPerReq: a.cpuUsPerReq,
+		Baseline: baseline, BaselineRPS: b.rps, Ratio: a.cpuUsPerReq / b.cpuUsPerReq, Goal: goal, Met: met,
+		Details: map[string]float64{"baseline_cpu_us_per_req": b.cpuUsPerReq, "rps_ratio": a.rps / b.rps},
+	}
+}
+
+func codes(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("c%d", i+1)
+	}
+	return out
+}
