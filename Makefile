@@ -82,6 +82,10 @@ lint: golangci-lint ## Run golangci-lint (the root module and the nested test/ma
 lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 	"$(GOLANGCI_LINT)" run --fix
 
+.PHONY: dev
+dev: install-deps envtest-assets ## Run the whole platform here (no cluster, no Docker); writes bin/dev/env when ready; Ctrl-C stops it.
+	go build -o bin/dev/dev ./cmd/dev
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" exec bin/dev/dev
 
 .PHONY: e2e
 e2e: install-deps envtest-assets ## Run only the whole-platform tests (test/e2e) against local processes.
