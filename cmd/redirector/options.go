@@ -48,6 +48,7 @@ type options struct {
 	shutdownDelay               time.Duration
 	stats                       bool
 	logLevel                    slog.Level
+	pprof                       bool
 }
 
 func parseOptions(args []string, getenv func(string) string, out io.Writer) (options, error) {
@@ -76,6 +77,7 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.dur(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update")
 	f.bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")
 	f.level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	f.bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

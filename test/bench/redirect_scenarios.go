@@ -60,6 +60,9 @@ func (r *redirectRun) hot(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.profile(ctx, on, script, "redirect-hot"); err != nil {
+		return nil, err
+	}
 	hot := result("redirect hot: 1,000 links in memory, stats on", a, b, "bare net/http 302",
 		"cpu/req ≤ 1.18 × bare and rps ≥ 0.85 × bare", a.cpuUsPerReq <= 1.18*b.cpuUsPerReq && a.rps >= 0.85*b.rps)
 	// The generator runs on the same two cores; measuring the bare server the same way shows
@@ -104,6 +107,9 @@ func (r *redirectRun) realistic(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.profile(ctx, s, script, "redirect-realistic"); err != nil {
+		return nil, err
+	}
 	eff := b.cpuUsPerReq / a.cpuUsPerReq
 	res := result("redirect realistic: Zipf over 100,000 links, 10,000 in memory", a, b, "bare net/http 302",
 		"efficiency (bare cpu/req ÷ ours) ≥ 0.6", eff >= 0.6)
@@ -126,6 +132,9 @@ func (r *redirectRun) redisTier(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.profile(ctx, s, script, "redirect-redis-tier"); err != nil {
+		return nil, err
+	}
 	return []Result{result("redirect Redis tier only (in-process cache off)", a, b, "one Redis GET per request",
 		"cpu/req ≤ 1.1 × naive Redis server", a.cpuUsPerReq <= 1.1*b.cpuUsPerReq)}, nil
 }
@@ -143,6 +152,9 @@ func (r *redirectRun) postgresTier(ctx context.Context) ([]Result, error) {
 	defer func() { _ = s.proc.Stop() }()
 	a, b, err := r.compare(ctx, s, r.naivePG, script)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.profile(ctx, s, script, "redirect-postgres-tier"); err != nil {
 		return nil, err
 	}
 	return []Result{result("redirect PostgreSQL tier only, through PgBouncer", a, b, "one pgx query per request",

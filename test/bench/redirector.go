@@ -19,7 +19,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -32,9 +34,10 @@ import (
 
 // server is a process under load: a redirector or a baseline.
 type server struct {
-	name string
-	proc *localenv.Process
-	url  string
+	name    string
+	proc    *localenv.Process
+	url     string
+	metrics string // redirectors only: metrics and /debug/pprof
 }
 
 // redirectRun holds what the redirector scenarios share: one PostgreSQL + PgBouncer + Redis
@@ -133,13 +136,13 @@ func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ..
 	args := append([]string{
 		"--listen-address", addr, "--metrics-address", metrics,
 		"--database-url", r.env.PgBouncer.URL("postgres"), "--redis-url", r.env.Redis.URL(),
-		"--default-domain", benchHost, "--log-level", "warn",
+		"--default-domain", benchHost, "--log-level", "warn", "--pprof",
 	}, flags...)
 	p, err := r.env.StartProcess(name, filepath.Join(r.h.binDir, "redirector"), args, nil)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: name, proc: p, url: "http://" + addr}
+	s := &server{name: name, proc: p, url: "http://" + addr, metrics: "http://" + metrics}
 	return s, waitHTTP(ctx, p, s.url+"/_/readyz", benchHost)
 }
 
@@ -235,6 +238,31 @@ func result(name string, a, b sample, baseline, goal string, met bool) Result {
 		Baseline: baseline, BaselineRPS: b.rps, Ratio: a.cpuUsPerReq / b.cpuUsPerReq, Goal: goal, Met: met,
 		Details: map[string]float64{"baseline_cpu_us_per_req": b.cpuUsPerReq, "rps_ratio": a.rps / b.rps},
 	}
+}
+
+// profile records a CPU profile of s while wrk drives it with script, into bin/bench/<name>.pprof,
+// so that a missed goal comes with where the time went.
+func (r *redirectRun) profile(ctx context.Context, s *server, script, name string) error {
+	secs := max(2, int(r.runFor.Seconds()))
+	done := make(chan error, 1)
+	go func() {
+		_, err := runWrk(ctx, script, s.url, time.Duration(secs+1)*time.Second)
+		done <- err
+	}()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.metrics, secs), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(r.h.binDir, name+".pprof"), data, 0o600); err != nil {
+		return err
+	}
+	return <-done
 }
 
 func codes(n int) []string {
