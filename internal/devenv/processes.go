@@ -77,20 +77,31 @@ func (p *Platform) StopManager() error {
 
 // StartRedirector starts the redirector through PgBouncer and waits for /_/readyz.
 func (p *Platform) StartRedirector(ctx context.Context) error {
+	proc, err := p.startRedirector(ctx, "redirector", p.RedirectorAddr, p.RedirectorMetricsAddr)
+	p.Redirector = proc
+	return err
+}
+
+// StartExtraRedirector starts one more redirector replica on addr (and metricsAddr), as an
+// HPA would: benchmarks check that every replica learns of a change.
+func (p *Platform) StartExtraRedirector(ctx context.Context, name, addr, metricsAddr string) (*localenv.Process, error) {
+	return p.startRedirector(ctx, name, addr, metricsAddr)
+}
+
+func (p *Platform) startRedirector(ctx context.Context, name, addr, metricsAddr string) (*localenv.Process, error) {
 	env := []string{
-		"LISTEN_ADDRESS=" + p.RedirectorAddr,
-		"METRICS_ADDRESS=" + p.RedirectorMetricsAddr,
+		"LISTEN_ADDRESS=" + addr,
+		"METRICS_ADDRESS=" + metricsAddr,
 		"DATABASE_URL=" + p.PgBouncerURL(),
 		"REDIS_URL=" + p.Env.Redis.URL(),
 		"DEFAULT_DOMAIN=" + p.opts.DefaultDomain,
 		"SHUTDOWN_TIMEOUT=20s",
 	}
-	proc, err := p.Env.StartProcess("redirector", filepath.Join(p.opts.BinDir, "redirector"), nil, env)
+	proc, err := p.Env.StartProcess(name, filepath.Join(p.opts.BinDir, "redirector"), nil, env)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.Redirector = proc
-	return waitHTTP(ctx, proc, "http://"+p.RedirectorAddr+"/_/readyz")
+	return proc, waitHTTP(ctx, proc, "http://"+addr+"/_/readyz")
 }
 
 // StopRedirector stops the redirector gracefully: SIGTERM makes it flush its counted visits.

@@ -59,6 +59,7 @@ func scenarios() []scenario {
 	return []scenario{
 		{name: "operator", binaries: []string{"./cmd/manager"}, run: operatorScenario},
 		{name: "redirector", binaries: []string{"./cmd/redirector", "./test/bench/baseline"}, run: redirectorScenarios},
+		{name: "platform", run: liveScenario},
 	}
 }
 
