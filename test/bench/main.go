@@ -29,6 +29,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/go-logr/logr"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 func main() {
@@ -41,6 +44,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
+	// envtest logs through controller-runtime; the bench reports what matters itself.
+	logf.SetLogger(logr.Discard())
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	smoke := fs.Bool("smoke", false, "a short run that checks the benchmarks work; goals are not enforced")
 	out := fs.String("out", "bin/bench/results.json", "where to write the results")
