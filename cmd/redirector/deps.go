@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,8 @@ type deps struct {
 	registry *prometheus.Registry
 	metrics  *redirect.Metrics
 	resolver *redirect.Resolver
+	api      *store.Store // nil without --api
+	handler  http.Handler // the create API; nil without --api
 }
 
 // connect opens the pools and builds the resolver. Nothing here waits for PostgreSQL or Redis:
@@ -86,6 +89,11 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 		log.Warn("No --redis-url: running without the Redis tier and without pub/sub invalidation")
 	}
 	d.resolver = redirect.NewResolver(rd)
+	if o.api.enabled {
+		if err = d.buildAPI(ctx, o, log); err != nil {
+			return d, err
+		}
+	}
 	return d, nil
 }
 
@@ -104,6 +112,9 @@ func (d *deps) close() {
 	}
 	if d.redis != nil {
 		_ = d.redis.Close()
+	}
+	if d.api != nil {
+		d.api.Close()
 	}
 	if d.stats != nil {
 		d.stats.Close()

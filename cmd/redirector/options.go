@@ -49,6 +49,7 @@ type options struct {
 	stats                       bool
 	logLevel                    slog.Level
 	pprof                       bool
+	api                         apiOptions
 }
 
 func parseOptions(args []string, getenv func(string) string, out io.Writer) (options, error) {
@@ -78,6 +79,7 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")
 	f.level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	f.bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
+	o.api.define(&f)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -107,7 +109,7 @@ func (o *options) validate() error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return nil
+	return o.api.validate()
 }
 
 func (o *options) domainList() []string {

@@ -41,6 +41,7 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	app := &http.Server{
 		Handler: redirect.NewServer(redirect.Deps{
 			Links: d.resolver, Visits: d.visitRecorder(), Metrics: d.metrics, Logger: log, Ready: ready.Load,
+			API: d.handler,
 			Config: redirect.Config{
 				DefaultDomain: o.defaultDomain, Domains: o.domainList(), NotFoundURL: o.notFoundURL,
 				UnknownHostURL: o.unknownHostURL, PermanentMaxAge: o.permanentMaxAge,

@@ -65,7 +65,9 @@ type Deps struct {
 	// Ready reports readiness for /_/readyz; nil means always ready. A draining pod returns false.
 	Ready func() bool
 	// Now is the clock; default time.Now.
-	Now    func() time.Time
+	Now func() time.Time
+	// API, when set, serves everything under /api/v1/ (the create API); nil answers 404 there.
+	API    http.Handler
 	Config Config
 }
 
@@ -84,6 +86,7 @@ type server struct {
 	// Cache-Control values shared by every response: not cacheable, and permanent for maxAge.
 	noStoreCC, permanentCC []string
 	logGate                logThrottle
+	api                    http.Handler
 }
 
 // NewServer returns the redirector's HTTP handler: GET and HEAD /{code} on the served domains,
@@ -92,7 +95,7 @@ type server struct {
 func NewServer(d Deps) http.Handler {
 	s := &server{
 		links: d.Links, visits: d.Visits, metrics: d.Metrics, log: d.Logger, ready: d.Ready, now: d.Now,
-		maxAge: d.Config.PermanentMaxAge,
+		maxAge: d.Config.PermanentMaxAge, api: d.API,
 	}
 	s.setDefaults()
 	var bad []string
@@ -147,7 +150,11 @@ func (s *server) routes() {
 	s.mux.HandleFunc("/", s.serveCode) // every other path or method: not a code
 	s.mux.Handle("GET /_/healthz", s.handle(s.healthz))
 	s.mux.Handle("GET /_/readyz", s.handle(s.readyz))
-	s.mux.Handle("/api/v1/", s.handle(reserved))
+	if s.api != nil {
+		s.mux.Handle("/api/v1/", s.api)
+	} else {
+		s.mux.Handle("/api/v1/", s.handle(reserved))
+	}
 	s.mux.Handle("/api/v1", s.handle(reserved))
 }
 

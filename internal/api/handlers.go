@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package api
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+// placeholderCode stands in for a code still to be generated while the rest is checked.
+const placeholderCode = "0"
+
+func (s *server) create(w http.ResponseWriter, r *http.Request) error {
+	req, err := DecodeLinkRequest(r.Body)
+	if err != nil {
+		return err
+	}
+	if !req.Target.Set || req.Target.Null {
+		return badField("target", "is required")
+	}
+	domain, err := s.domain(r, req.Domain)
+	if err != nil {
+		return err
+	}
+	custom := req.Code.Set && !req.Code.Null && req.Code.V != ""
+	l := links.Link{Domain: domain, Code: placeholderCode, Source: links.SourceAPI}
+	if custom {
+		l.Code = req.Code.V
+	}
+	if l, err = s.apply(l, req); err != nil {
+		return err
+	}
+	var row store.Row
+	if custom {
+		row, err = s.store.CreateAPILink(r.Context(), l)
+	} else {
+		row, err = s.store.CreateGeneratedAPILink(r.Context(), l, s.codec.Encode)
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", s.apiPath(row.Domain, row.Code))
+	writeJSON(w, http.StatusCreated, s.response(row, nil))
+	return nil
+}
+
+func (s *server) get(w http.ResponseWriter, r *http.Request) error {
+	domain, code, err := s.key(r)
+	if err != nil {
+		return err
+	}
+	row, visits, err := s.store.GetWithVisits(r.Context(), domain, code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.response(row, &visits))
+	return nil
+}
+
+func (s *server) update(w http.ResponseWriter, r *http.Request) error {
+	domain, code, err := s.key(r)
+	if err != nil {
+		return err
+	}
+	req, err := DecodeLinkRequest(r.Body)
+	if err != nil {
+		return err
+	}
+	if req.Code.Set {
+		return badField(fieldCode, "cannot be changed; create a new link")
+	}
+	if req.Domain.Set {
+		return badField("domain", "cannot be changed; create a new link (select a link's domain with ?domain=)")
+	}
+	row, err := s.store.PatchAPILink(r.Context(), domain, code, func(l links.Link) (links.Link, error) {
+		return s.apply(l, req)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.response(row, nil))
+	return nil
+}
+
+func (s *server) delete(w http.ResponseWriter, r *http.Request) error {
+	domain, code, err := s.key(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.DeleteAPILink(r.Context(), domain, code); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// key returns the stored domain and the code a request names; a code that cannot exist is
+// not found.
+func (s *server) key(r *http.Request) (string, string, error) {
+	code := r.PathValue("code")
+	if !links.ValidCode(code) {
+		return "", "", links.ErrNotFound
+	}
+	domain, err := s.domain(r, optional[string]{})
+	return domain, code, err
+}
+
+// domain returns the stored domain a request asks for: the body's domain field, else the
+// domain query parameter, else the default domain, which is stored as "".
+func (s *server) domain(r *http.Request, field optional[string]) (string, error) {
+	d := field.V
+	if !field.Set || field.Null {
+		d = r.URL.Query().Get("domain")
+	}
+	if d == "" {
+		return "", nil
+	}
+	n, err := links.NormalizeDomain(d)
+	if err != nil {
+		return "", links.WithField(err, "domain")
+	}
+	if n == s.defaultDomain {
+		return "", nil
+	}
+	return n, links.WithField(s.policy.CheckDomain(n), "domain")
+}
+
+func (s *server) apiPath(domain, code string) string {
+	p := "/api/v1/links/" + code
+	if domain != "" {
+		p += "?domain=" + url.QueryEscape(domain)
+	}
+	return p
+}
+
+func (s *server) shortURL(domain, code string) string {
+	if domain == "" {
+		domain = s.defaultDomain
+	}
+	return s.scheme + "://" + domain + "/" + code
+}

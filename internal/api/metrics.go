@@ -1,0 +1,41 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package api
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics are the create API's metrics (DESIGN.md §5), on the registry they were made with.
+type Metrics struct {
+	requests *prometheus.CounterVec
+}
+
+// NewMetrics registers the API's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	return &Metrics{
+		requests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "shortlink_api_requests_total",
+			Help: "Create API requests by operation (create, get, update, delete) and result.",
+		}, []string{"operation", "result"}),
+	}
+}
+
+func (m *Metrics) request(operation, result string) {
+	m.requests.WithLabelValues(operation, result).Inc()
+}

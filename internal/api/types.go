@@ -1,0 +1,147 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+)
+
+// MaxBodyBytes bounds a request body; a link is well under 8 KiB even with every field full.
+const MaxBodyBytes = 64 << 10
+
+// optional is a JSON field that tells absent (Set false) from null (Null true), so a PATCH can
+// clear a field by sending null and leave it alone by leaving it out.
+type optional[T any] struct {
+	Set, Null bool
+	V         T
+}
+
+func (o *optional[T]) decode(b json.RawMessage) error {
+	o.Set = true
+	if bytes.Equal(b, []byte("null")) {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.V)
+}
+
+// LinkRequest is the body of a create (every field the client sets) or a PATCH (the fields to
+// change; null clears one). Field names are the ShortLink spec's.
+type LinkRequest struct {
+	Target        optional[string]    `json:"target"`
+	Code          optional[string]    `json:"code"`
+	Domain        optional[string]    `json:"domain"`
+	RedirectType  optional[int]       `json:"redirectType"`
+	ForwardQuery  optional[bool]      `json:"forwardQuery"`
+	ValidSince    optional[time.Time] `json:"validSince"`
+	ValidUntil    optional[time.Time] `json:"validUntil"`
+	ExpiredTarget optional[string]    `json:"expiredTarget"`
+	Suspend       optional[bool]      `json:"suspend"`
+	Tags          optional[[]string]  `json:"tags"`
+}
+
+// LinkResponse is a link as the API shows it.
+type LinkResponse struct {
+	Code          string     `json:"code"`
+	Domain        string     `json:"domain,omitempty"`
+	ShortURL      string     `json:"shortURL"`
+	Target        string     `json:"target"`
+	RedirectType  int        `json:"redirectType"`
+	ForwardQuery  bool       `json:"forwardQuery"`
+	ValidSince    *time.Time `json:"validSince,omitempty"`
+	ValidUntil    *time.Time `json:"validUntil,omitempty"`
+	ExpiredTarget string     `json:"expiredTarget,omitempty"`
+	Suspend       bool       `json:"suspend"`
+	Tags          []string   `json:"tags"`
+	// Source is "api", or "k8s" for a link declared by a ShortLink (readable, not changeable here).
+	Source    string    `json:"source"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Visits is the visit total, in GET answers only.
+	Visits *int64 `json:"visits,omitempty"`
+}
+
+// ErrorResponse is every error body: what went wrong and, for a refused input, which field.
+type ErrorResponse struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// DecodeLinkRequest reads one JSON object, refusing unknown fields, wrong types and trailing
+// data with a *links.FieldError naming the field ("body" when none can be named). Values are
+// checked later, against the link rules.
+func DecodeLinkRequest(r io.Reader) (LinkRequest, error) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&raw); err != nil {
+		if isTooLarge(err) {
+			return LinkRequest{}, err
+		}
+		return LinkRequest{}, badField("body", "must be one JSON object")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if isTooLarge(err) {
+			return LinkRequest{}, err
+		}
+		return LinkRequest{}, badField("body", "must hold exactly one JSON object")
+	}
+	var req LinkRequest
+	fields := req.fields()
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		decode, ok := fields[name]
+		if !ok {
+			return LinkRequest{}, badField(name, "is not a known field")
+		}
+		if err := decode(raw[name]); err != nil {
+			return LinkRequest{}, badField(name, fieldReason(err))
+		}
+	}
+	return req, nil
+}
+
+func (req *LinkRequest) fields() map[string]func(json.RawMessage) error {
+	return map[string]func(json.RawMessage) error{
+		"target": req.Target.decode, fieldCode: req.Code.decode, "domain": req.Domain.decode,
+		"redirectType": req.RedirectType.decode, "forwardQuery": req.ForwardQuery.decode,
+		"validSince": req.ValidSince.decode, "validUntil": req.ValidUntil.decode,
+		"expiredTarget": req.ExpiredTarget.decode, "suspend": req.Suspend.decode, "tags": req.Tags.decode,
+	}
+}
+
+func fieldReason(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var timeErr *time.ParseError
+	switch {
+	case errors.As(err, &typeErr):
+		return "must be a JSON " + typeErr.Type.String()
+	case errors.As(err, &timeErr):
+		return "must be an RFC 3339 time"
+	}
+	return "has the wrong type"
+}
+
+func badField(field, reason string) error {
+	return &links.FieldError{Field: field, Reason: reason, Err: links.ErrInvalidLink}
+}

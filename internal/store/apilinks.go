@@ -1,0 +1,189 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+)
+
+// ErrDeclared says that a link is declared by a ShortLink: the create API may read it but must
+// not change it, since the operator would converge it back.
+var ErrDeclared = errors.New("link declared by a ShortLink")
+
+// maxCodeAttempts bounds the sequence values one generated create takes. A value is skipped
+// only when its code is held already (declared, or chosen as a custom code), which is rare.
+const maxCodeAttempts = 32
+
+// insertAPISQL creates an API link, or revives a tombstone under the same key; a live row makes
+// it return nothing. The claim time of an API link is its creation (DESIGN.md §3), so a
+// ShortLink created earlier may later take the code over. Whoever held a revived tombstone, its
+// visit counts go with it.
+const insertAPISQL = `
+WITH ins AS (
+	INSERT INTO urls AS u (domain, code, target, redirect_type, forward_query, valid_since, valid_until,
+		expired_target, suspended, tags, source, created_at, version)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'api', now(), nextval('urls_version_seq'))
+	ON CONFLICT (domain, code) DO UPDATE SET
+		target = EXCLUDED.target, redirect_type = EXCLUDED.redirect_type,
+		forward_query = EXCLUDED.forward_query, valid_since = EXCLUDED.valid_since,
+		valid_until = EXCLUDED.valid_until, expired_target = EXCLUDED.expired_target,
+		suspended = EXCLUDED.suspended, tags = EXCLUDED.tags, source = 'api', owner = '',
+		owner_uid = '', install_id = '', created_at = EXCLUDED.created_at,
+		version = EXCLUDED.version, deleted = false, updated_at = now()
+	WHERE u.deleted
+	RETURNING ` + rowColumns + `
+), reset AS (
+	DELETE FROM url_stats s USING ins WHERE s.domain = ins.domain AND s.code = ins.code
+)
+SELECT ` + rowColumns + ` FROM ins`
+
+// CreateAPILink stores l, a normalized link with its code, as made through the API. When the
+// code is held (a live row, declared or not) it returns an error wrapping ErrConflict and
+// writes nothing.
+func (s *Store) CreateAPILink(ctx context.Context, l links.Link) (Row, error) {
+	row, err := s.insertAPI(ctx, l)
+	if err != nil {
+		return Row{}, wrapConflict("create link", err)
+	}
+	return row, nil
+}
+
+// CreateGeneratedAPILink stores l under a code made from the next value of api_code_seq by
+// encode (a links.Codec's Encode). A value whose code is already held is skipped for the next
+// one, so a code someone declared is never taken; l.Code is ignored.
+func (s *Store) CreateGeneratedAPILink(ctx context.Context, l links.Link, encode func(uint64) string) (Row, error) {
+	for range maxCodeAttempts {
+		var n int64
+		if err := s.pool.QueryRow(ctx, "SELECT nextval('api_code_seq')").Scan(&n); err != nil {
+			return Row{}, wrap("create link: next code", err)
+		}
+		l.Code = encode(uint64(n)) //nolint:gosec // the sequence starts at 0 and only grows
+		row, err := s.insertAPI(ctx, l)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return row, wrapConflict("create link", err)
+		}
+	}
+	return Row{}, fmt.Errorf("create link: %d generated codes in a row were held: %w", maxCodeAttempts, ErrConflict)
+}
+
+func (s *Store) insertAPI(ctx context.Context, l links.Link) (Row, error) {
+	return scanRow(s.pool.QueryRow(ctx, insertAPISQL, l.Domain, l.Code, l.Target, l.RedirectType, l.ForwardQuery,
+		nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags)))
+}
+
+// wrapConflict is wrap, except that no row from insertAPISQL means the code is held.
+func wrapConflict(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("%s: %w", op, ErrConflict)
+	}
+	return wrap(op, err)
+}
+
+// GetWithVisits returns the live row for (domain, code), declared or not, with its visit total,
+// or links.ErrNotFound.
+func (s *Store) GetWithVisits(ctx context.Context, domain, code string) (Row, int64, error) {
+	var visits int64
+	row, err := scanRow(withExtra{s.pool.QueryRow(ctx, "SELECT "+rowColumns+`,
+		coalesce((SELECT s.visits FROM url_stats s WHERE s.domain = urls.domain AND s.code = urls.code), 0)
+		FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted`, domain, code), []any{&visits}})
+	if err != nil {
+		return Row{}, 0, wrap("get link", err)
+	}
+	return row, visits, nil
+}
+
+// withExtra scans columns selected after rowColumns into extra.
+type withExtra struct {
+	pgx.Row
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.Row.Scan(append(dest, w.extra...)...) }
+
+// PatchAPILink changes the live API link at (domain, code) to what apply makes of it, with a
+// new version, and returns the new row. The row is locked meanwhile, so concurrent patches
+// apply in turn. It returns links.ErrNotFound for no live row, ErrDeclared for a declared one,
+// and apply's error as it is (wrapped), writing nothing in each case. apply must keep the key.
+func (s *Store) PatchAPILink(ctx context.Context, domain, code string, apply func(links.Link) (links.Link, error)) (Row, error) {
+	var out Row
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		row, err := scanRow(tx.QueryRow(ctx, "SELECT "+rowColumns+` FROM urls
+			WHERE domain = $1 AND code = $2 AND NOT deleted FOR UPDATE`, domain, code))
+		if err != nil {
+			return err
+		}
+		if row.Source != links.SourceAPI {
+			return ErrDeclared
+		}
+		l, err := apply(row.Link)
+		if err != nil {
+			return err
+		}
+		out, err = scanRow(tx.QueryRow(ctx, `UPDATE urls SET target = $3, redirect_type = $4,
+			forward_query = $5, valid_since = $6, valid_until = $7, expired_target = $8, suspended = $9,
+			tags = $10, version = nextval('urls_version_seq'), updated_at = now()
+			WHERE domain = $1 AND code = $2 RETURNING `+rowColumns, domain, code, l.Target, l.RedirectType,
+			l.ForwardQuery, nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags)))
+		return err
+	})
+	if err != nil {
+		return Row{}, wrap("update link", err)
+	}
+	return out, nil
+}
+
+// DeleteAPILink turns the live API link at (domain, code) into a tombstone with a new version,
+// as DeleteDeclared does for declared links, and returns that version. It returns
+// links.ErrNotFound for no live row and ErrDeclared for a declared one.
+func (s *Store) DeleteAPILink(ctx context.Context, domain, code string) (int64, error) {
+	var version int64
+	var source string
+	// One statement: the tombstone when the row is an API link, else what the row is.
+	err := s.pool.QueryRow(ctx, `WITH del AS (
+			UPDATE urls SET deleted = true, version = nextval('urls_version_seq'), updated_at = now()
+			WHERE domain = $1 AND code = $2 AND source = 'api' AND NOT deleted
+			RETURNING version, source)
+		SELECT version, source FROM del
+		UNION ALL
+		SELECT 0, source FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted AND NOT EXISTS (SELECT 1 FROM del)`,
+		domain, code).Scan(&version, &source)
+	switch {
+	case err != nil:
+		return 0, wrap("delete link", err)
+	case source != links.SourceAPI:
+		return 0, fmt.Errorf("delete link: %w", ErrDeclared)
+	}
+	return version, nil
+}
+
+// nonNil returns tags, or an empty slice for nil: the column is NOT NULL, and pgx sends a nil
+// slice as NULL.
+func nonNil(tags []string) []string {
+	if tags == nil {
+		return []string{}
+	}
+	return tags
+}
