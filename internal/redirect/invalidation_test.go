@@ -231,3 +231,28 @@ func TestChangeFeedCatchesOutOfOrderCommits(t *testing.T) {
 		return location(h, "slow") == "https://example.com/a2"
 	})
 }
+
+// Redis learns from the change feed what its writer did not tell it — an update and a delete
+// written to PostgreSQL only — without any request for the link, so a stale entry cannot
+// outlive the change (a later miss of the in-process cache would otherwise read it back).
+func TestChangeFeedHealsRedis(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.resolver(redirect.Options{PollInterval: 50 * time.Millisecond}, false, nil)
+
+	l := f.declare(link("heal", "https://example.com/v1"))
+	l.Target = "https://example.com/v2"
+	l = f.upsert(l) // PostgreSQL only: Redis keeps v1
+	eventually(t, "Redis to hold the update", func() bool {
+		e, err := f.cache.Get(context.Background(), "", "heal")
+		return err == nil && e.Link.Version == l.Version && e.Link.Target == "https://example.com/v2"
+	})
+	v, ok, err := f.writer.DeleteDeclared(context.Background(), "", "heal", l.OwnerUID)
+	if err != nil || !ok {
+		t.Fatalf("delete: %v, %v", ok, err)
+	}
+	eventually(t, "Redis to hold the tombstone", func() bool {
+		e, err := f.cache.Get(context.Background(), "", "heal")
+		return err == nil && e.Deleted && e.Link.Version == v
+	})
+}

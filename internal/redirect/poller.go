@@ -113,6 +113,7 @@ func (p *poller) apply(row store.Row) {
 	p.applied[row.Version] = struct{}{}
 	p.high = max(p.high, row.Version)
 	p.r.invalidate(key{domain: row.Domain, code: row.Code}, row.Version, sourcePoll)
+	p.r.healRedis(row)
 }
 
 func (p *poller) forgetBelow(v int64) {

@@ -43,6 +43,7 @@ type LinkStore interface {
 type LinkCache interface {
 	Get(ctx context.Context, domain, code string) (cache.Entry, error)
 	Set(ctx context.Context, l links.Link) (bool, error)
+	Delete(ctx context.Context, domain, code string, version int64) (bool, error)
 }
 
 // ResolverDeps are what NewResolver needs.
@@ -230,6 +231,30 @@ func (r *Resolver) fillRedis(l links.Link) {
 	r.breaker.record(err)
 	if err != nil {
 		r.log.Debug("Redis fill failed", "error", err)
+	}
+}
+
+// healRedis writes a change read from the feed into Redis under the compare-version rule, so
+// Redis learns of changes whose writer did not tell it (links made through the API, an
+// operator's Redis write that failed) and a stale entry cannot outlive the change by its TTL.
+// Every replica tries; all but the first are refused by the version check, cheaply.
+func (r *Resolver) healRedis(row store.Row) {
+	if r.redis == nil || !r.breaker.allow() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout)
+	defer cancel()
+	var err error
+	if row.Deleted {
+		_, err = r.redis.Delete(ctx, row.Domain, row.Code, row.Version)
+	} else {
+		l := row.Link
+		l.Version = row.Version
+		_, err = r.redis.Set(ctx, l)
+	}
+	r.breaker.record(err)
+	if err != nil {
+		r.log.Debug("Redis heal from the change feed failed", "error", err)
 	}
 }
 
