@@ -26,7 +26,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,32 +41,13 @@ import (
 
 // One PostgreSQL with PgBouncer serves the package, each test on a database of its own. It
 // starts on first use, so the tests that need none (decoding, keys) run without it.
-var shared struct {
-	once sync.Once
-	env  *localenv.Env
-	err  error
-}
+var shared = localenv.Shared{Options: localenv.Options{PgBouncer: true}}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.env != nil {
-		if err := shared.env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop local environment:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localenv.RunTests(m, &shared)) }
 
 func sharedPostgres(t *testing.T) *localenv.Env {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.env, shared.err = localenv.Start(context.Background(), localenv.Options{PgBouncer: true})
-	})
-	if shared.err != nil {
-		localenv.Unavailable(t, shared.err)
-	}
-	return shared.env
+	return shared.Env(t)
 }
 
 var dbCounter atomic.Int64

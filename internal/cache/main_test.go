@@ -18,9 +18,7 @@ package cache_test
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,34 +31,15 @@ import (
 // One Redis serves the whole package. It starts on first use, so the tests that need none
 // (parsing, fuzzing) run without it; each test that uses it starts from FLUSHALL. Tests here do
 // not run in parallel: some stop and start the shared Redis.
-var shared struct {
-	once sync.Once
-	env  *localenv.Env
-	err  error
-}
+var shared = localenv.Shared{Options: localenv.Options{Redis: true}}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.env != nil {
-		if err := shared.env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop local environment:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localenv.RunTests(m, &shared)) }
 
 // testRedis returns the shared Redis, empty, starting it on first use. A missing redis-server
 // skips the test outside CI and fails it under CI=true.
 func testRedis(t *testing.T) *localenv.Redis {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.env, shared.err = localenv.Start(context.Background(), localenv.Options{Redis: true})
-	})
-	if shared.err != nil {
-		localenv.Unavailable(t, shared.err)
-	}
-	r := shared.env.Redis
+	r := shared.Env(t).Redis
 	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	defer func() { _ = c.Close() }()
 	if err := c.FlushAll(context.Background()).Err(); err != nil {

@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -34,34 +33,15 @@ import (
 // starts on first use, so the tests that need none (fuzzing, parsing) run without it. Redis is
 // started per test (newFixture), since pub/sub is shared by every database of a server and some
 // tests count the invalidations they receive. Tests that stop a server start their own.
-var shared struct {
-	once sync.Once
-	env  *localenv.Env
-	err  error
-}
+var shared = localenv.Shared{Options: localenv.Options{PgBouncer: true}}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared.env != nil {
-		if err := shared.env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop local environment:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(localenv.RunTests(m, &shared)) }
 
 // sharedPostgres returns the package's PostgreSQL and PgBouncer, starting them on first use. A
 // missing binary skips the test outside CI and fails it under CI=true.
 func sharedPostgres(t *testing.T) *localenv.Env {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.env, shared.err = localenv.Start(context.Background(), localenv.Options{PgBouncer: true})
-	})
-	if shared.err != nil {
-		localenv.Unavailable(t, shared.err)
-	}
-	return shared.env
+	return shared.Env(t)
 }
 
 var dbCounter atomic.Int64

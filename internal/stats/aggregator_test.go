@@ -36,9 +36,9 @@ func TestConcurrentVisitsCountedExactly(t *testing.T) {
 		t.Run(via, func(t *testing.T) {
 			t.Parallel()
 			db := newDB(t)
-			url, bouncer := testEnv.Postgres.URL(db), false
+			url, bouncer := testEnv(t).Postgres.URL(db), false
 			if via == "pgbouncer" {
-				url, bouncer = testEnv.PgBouncer.URL(db), true
+				url, bouncer = testEnv(t).PgBouncer.URL(db), true
 			}
 			pool := openPool(t, url, bouncer)
 			a, reg := newAggregator(t, pool, stats.Options{BatchSize: 97, FlushInterval: 5 * time.Millisecond})
@@ -103,7 +103,7 @@ func checkSpread(t *testing.T, pool *pgxpool.Pool, keys [][2]string, total int) 
 // The SIGTERM shape: once Run's context ends, Run writes what is held before it returns.
 func TestRunFlushesWhenStopped(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv.PgBouncer.URL(newDB(t)), true)
+	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
 	a, _ := newAggregator(t, pool, stats.Options{FlushInterval: time.Hour})
 	stop := startRun(t, a)
 	for range 250 {
@@ -136,7 +136,7 @@ func TestRunReportsUnwrittenVisits(t *testing.T) {
 // A batch PostgreSQL refuses as data is set aside and counted; later batches still flush.
 func TestPoisonBatchSetAside(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv.PgBouncer.URL(newDB(t)), true)
+	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
 	a, reg := newAggregator(t, pool, stats.Options{})
 	// text cannot hold NUL: PostgreSQL answers 22021 (character_not_in_repertoire).
 	a.Record(stats.Visit{Code: "poison\x00"})

@@ -28,7 +28,7 @@ import (
 // Text fields are stored cleaned and bounded, client addresses anonymised.
 func TestVisitLogsCleaned(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv.PgBouncer.URL(newDB(t)), true)
+	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
 	a, _ := newAggregator(t, pool, stats.Options{})
 	longReferer := "https://example.com/" + strings.Repeat("x", 2000)
 	cases := []struct {

@@ -36,7 +36,7 @@ import (
 func TestLostCommitReplyCountsOnce(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
-	proxy := startCommitCutter(t, fmt.Sprintf("127.0.0.1:%d", testEnv.Postgres.Port))
+	proxy := startCommitCutter(t, fmt.Sprintf("127.0.0.1:%d", testEnv(t).Postgres.Port))
 	pool := openPool(t, fmt.Sprintf("postgres://postgres@%s/%s?sslmode=disable", proxy.ln.Addr(), db), true)
 	a, reg := newAggregator(t, pool, stats.Options{})
 	for range 40 {

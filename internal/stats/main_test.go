@@ -36,30 +36,15 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
-// testEnv is one PostgreSQL with PgBouncer for the package; each test takes a database of its
-// own on it (newDB), so tests run in parallel. Tests that stop a server start their own.
-var testEnv *localenv.Env
+// One PostgreSQL with PgBouncer serves the package, started by the first test that needs it;
+// each test takes a database of its own on it (newDB), so tests run in parallel. Tests that stop
+// a server start their own.
+var shared = localenv.Shared{Options: localenv.Options{PgBouncer: true}}
 
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+func TestMain(m *testing.M) { os.Exit(localenv.RunTests(m, &shared)) }
 
-func runTests(m *testing.M) int {
-	env, err := localenv.Start(context.Background(), localenv.Options{PgBouncer: true})
-	if err != nil {
-		if localenv.MissingOutsideCI(err) {
-			fmt.Fprintf(os.Stderr, "skipping stats tests, local environment unavailable (fails under CI=true): %v\n", err)
-			return 0
-		}
-		fmt.Fprintf(os.Stderr, "start local environment: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stop local environment: %v\n", err)
-		}
-	}()
-	testEnv = env
-	return m.Run()
-}
+// testEnv is the package's shared PostgreSQL and PgBouncer.
+func testEnv(t testing.TB) *localenv.Env { return shared.Env(t) }
 
 var dbCounter atomic.Int64
 
@@ -67,10 +52,10 @@ var dbCounter atomic.Int64
 func newDB(t *testing.T) string {
 	t.Helper()
 	name := fmt.Sprintf("stats_test_%d", dbCounter.Add(1))
-	if err := testEnv.Postgres.CreateDatabase(context.Background(), name); err != nil {
+	if err := testEnv(t).Postgres.CreateDatabase(context.Background(), name); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Migrate(context.Background(), testEnv.Postgres.URL(name)); err != nil {
+	if err := store.Migrate(context.Background(), testEnv(t).Postgres.URL(name)); err != nil {
 		t.Fatal(err)
 	}
 	return name

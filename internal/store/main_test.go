@@ -31,30 +31,11 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
-// testEnv is one PostgreSQL with PgBouncer for the whole package; each test takes a database of
-// its own on it (newDB), so tests can run in parallel.
-var testEnv *localenv.Env
+// One PostgreSQL with PgBouncer serves the whole package, started by the first test that needs
+// it; each test takes a database of its own on it (newDB), so tests can run in parallel.
+var shared = localenv.Shared{Options: localenv.Options{PgBouncer: true}}
 
-func TestMain(m *testing.M) { os.Exit(runTests(m)) }
-
-func runTests(m *testing.M) int {
-	env, err := localenv.Start(context.Background(), localenv.Options{PgBouncer: true})
-	if err != nil {
-		if errors.Is(err, localenv.ErrMissingBinary) && os.Getenv("CI") != "true" {
-			fmt.Fprintf(os.Stderr, "skipping store tests, local environment unavailable (fails under CI=true): %v\n", err)
-			return 0
-		}
-		fmt.Fprintf(os.Stderr, "start local environment: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stop local environment: %v\n", err)
-		}
-	}()
-	testEnv = env
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(localenv.RunTests(m, &shared)) }
 
 var dbCounter atomic.Int64
 
@@ -69,10 +50,11 @@ type testDB struct {
 func newEmptyDB(t *testing.T) testDB {
 	t.Helper()
 	name := fmt.Sprintf("store_test_%d", dbCounter.Add(1))
-	if err := testEnv.Postgres.CreateDatabase(context.Background(), name); err != nil {
+	env := shared.Env(t)
+	if err := env.Postgres.CreateDatabase(context.Background(), name); err != nil {
 		t.Fatal(err)
 	}
-	return testDB{name: name, direct: testEnv.Postgres.URL(name), bouncer: testEnv.PgBouncer.URL(name)}
+	return testDB{name: name, direct: env.Postgres.URL(name), bouncer: env.PgBouncer.URL(name)}
 }
 
 // newDB creates a migrated database.
