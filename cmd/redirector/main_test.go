@@ -91,27 +91,8 @@ func TestConfigurationErrors(t *testing.T) {
 // The binary serves redirects, readiness and metrics with the contract names, and a cancelled
 // context (SIGTERM) stops it cleanly.
 func TestServesAndStopsGracefully(t *testing.T) {
-	env := localenv.ForTest(t, localenv.Options{PgBouncer: true, Redis: true})
-	ctx := context.Background()
-	if err := store.Migrate(ctx, env.Postgres.URL("postgres")); err != nil {
-		t.Fatal(err)
-	}
-	declare(t, env.Postgres.URL("postgres"), links.Link{
-		Code: "hello", Target: "https://example.com/hello", RedirectType: 302,
-		Source: links.SourceK8s, Owner: "team-a/hello", OwnerUID: "uid-hello",
-	})
-
-	runCtx, stop := context.WithCancel(ctx)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(runCtx, []string{
-			"--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-			"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", env.Redis.URL(),
-			"--default-domain", "sho.rt", "--shutdown-timeout", "10s",
-		}, noEnv, logs)
-	}()
-	addr, metricsAddr := servingAddresses(t, logs, done)
+	r := startRedirector(t, "hello")
+	stop, done, addr, metricsAddr := r.stop, r.done, r.addr, r.metricsAddr
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	req := mustRequest(t, "http://"+addr+"/hello")
@@ -141,7 +122,6 @@ func assertMetrics(t *testing.T, client *http.Client, url string) {
 	for _, want := range []string{
 		`shortlink_redirect_requests_total{result="redirect"} 1`,
 		`shortlink_redirect_duration_seconds_bucket{result="redirect",le="5e-05"}`,
-		`shortlink_cache_requests_total{result="hit",tier="db"} 1`,
 		`shortlink_invalidations_total{source="pubsub"}`,
 		`shortlink_db_pool_acquired_connections{pool="lookup"}`,
 		`shortlink_db_pool_max_connections{pool="stats"} 4`,
@@ -152,6 +132,12 @@ func assertMetrics(t *testing.T, client *http.Client, url string) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	// The first request misses memory and is answered by Redis, when the change-feed poll has
+	// already healed Redis with the new link, or else by PostgreSQL.
+	if !strings.Contains(body, `shortlink_cache_requests_total{result="hit",tier="db"} 1`) &&
+		!strings.Contains(body, `shortlink_cache_requests_total{result="hit",tier="redis"} 1`) {
+		t.Errorf("metrics show no hit in Redis or PostgreSQL for the first request:\n%s", body)
 	}
 }
 
@@ -235,26 +221,8 @@ func (b *syncBuffer) String() string {
 // context) while clients are sending, and checks that url_stats holds exactly as many visits
 // as the clients received redirects.
 func TestStopUnderTrafficLosesNoVisit(t *testing.T) {
-	env := localenv.ForTest(t, localenv.Options{PgBouncer: true, Redis: true})
-	ctx := context.Background()
-	if err := store.Migrate(ctx, env.Postgres.URL("postgres")); err != nil {
-		t.Fatal(err)
-	}
-	declare(t, env.Postgres.URL("postgres"), links.Link{
-		Code: "busy", Target: "https://example.com/busy", RedirectType: 302,
-		Source: links.SourceK8s, Owner: "team-a/busy", OwnerUID: "uid-busy",
-	})
-	runCtx, stop := context.WithCancel(ctx)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(runCtx, []string{
-			"--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-			"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", env.Redis.URL(),
-			"--default-domain", "sho.rt", "--shutdown-timeout", "20s",
-		}, noEnv, logs)
-	}()
-	addr, _ := servingAddresses(t, logs, done)
+	r := startRedirector(t, "busy")
+	ctx, env, stop, done, logs, addr := context.Background(), r.env, r.stop, r.done, r.logs, r.addr
 
 	var redirects atomic.Int64
 	var wg sync.WaitGroup
@@ -297,4 +265,36 @@ func TestStopUnderTrafficLosesNoVisit(t *testing.T) {
 	if visits != redirects.Load() {
 		t.Fatalf("url_stats holds %d visits; clients received %d redirects", visits, redirects.Load())
 	}
+}
+
+// runningRedirector is run() serving one declared link, code, on sho.rt.
+type runningRedirector struct {
+	env               *localenv.Env
+	stop              context.CancelFunc // what SIGTERM does through signal.NotifyContext
+	done              chan error         // run's result
+	logs              *syncBuffer
+	addr, metricsAddr string
+}
+
+func startRedirector(t *testing.T, code string) runningRedirector {
+	t.Helper()
+	env := localenv.ForTest(t, localenv.Options{PgBouncer: true, Redis: true})
+	if err := store.Migrate(context.Background(), env.Postgres.URL("postgres")); err != nil {
+		t.Fatal(err)
+	}
+	declare(t, env.Postgres.URL("postgres"), links.Link{
+		Code: code, Target: "https://example.com/" + code, RedirectType: 302,
+		Source: links.SourceK8s, Owner: "team-a/" + code, OwnerUID: "uid-" + code,
+	})
+	runCtx, stop := context.WithCancel(context.Background())
+	r := runningRedirector{env: env, stop: stop, done: make(chan error, 1), logs: &syncBuffer{}}
+	go func() {
+		r.done <- run(runCtx, []string{
+			"--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
+			"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", env.Redis.URL(),
+			"--default-domain", "sho.rt", "--shutdown-timeout", "20s",
+		}, noEnv, r.logs)
+	}()
+	r.addr, r.metricsAddr = servingAddresses(t, r.logs, r.done)
+	return r
 }
