@@ -19,9 +19,10 @@ package main
 import (
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shortlink-dev/shortlink/internal/envflag"
 )
 
 // options are the manager's flags; each has an environment variable twin, which gives the
@@ -53,45 +54,33 @@ type options struct {
 
 func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (options, error) {
 	var o options
-	env := envDefaults{getenv: getenv}
-	fs.StringVar(&o.databaseURL, "database-url", env.str("DATABASE_URL", ""),
-		"PostgreSQL URL, a direct connection (migrations take an advisory lock; never PgBouncer)")
-	fs.StringVar(&o.redisURL, "redis-url", env.str("REDIS_URL", ""), "Redis URL")
-	fs.StringVar(&o.defaultDomain, "default-domain", env.str("DEFAULT_DOMAIN", "localhost"), "domain served for ShortLinks without spec.domain")
-	fs.StringVar(&o.domains, "domains", env.str("DOMAINS", ""), "comma-separated further domains that ShortLinks may use in spec.domain")
-	fs.StringVar(&o.baseURL, "base-url", env.str("BASE_URL", ""), "prefix of short URLs on the default domain (default https://<default-domain>)")
-	fs.StringVar(&o.installID, "install-id", env.str("INSTALL_ID", "default"),
-		"stamps this installation's rows; garbage collection touches no other's")
-	fs.StringVar(&o.blocklistFile, "blocklist-file", env.str("BLOCKLIST_FILE", ""),
-		"file of blocked target domains, one a line (a mounted ConfigMap works); re-read when it changes")
-	fs.DurationVar(&o.resyncInterval, "resync-interval", env.dur("RESYNC_INTERVAL", 10*time.Minute),
-		"how often every ShortLink is checked against PostgreSQL and Redis to repair drift (jittered)")
-	fs.DurationVar(&o.visitsInterval, "visits-sync-interval", env.dur("VISITS_SYNC_INTERVAL", 30*time.Second),
-		"how often visit totals are copied into status.visits")
-	fs.DurationVar(&o.gcInterval, "gc-interval", env.dur("GC_INTERVAL", 10*time.Minute),
-		"how often rows of deleted ShortLinks are garbage collected")
-	fs.IntVar(&o.gcMaxDeletes, "gc-max-deletes", env.int("GC_MAX_DELETES", 100), "at most this many rows are garbage collected a pass")
-	fs.DurationVar(&o.maintInterval, "maintenance-interval", env.dur("MAINTENANCE_INTERVAL", time.Hour),
-		"how often visit_logs partitions and tombstones are maintained")
-	fs.DurationVar(&o.visitRetention, "visit-log-retention", env.dur("VISIT_LOG_RETENTION", 90*24*time.Hour),
-		"visit_logs partitions older than this are dropped")
-	fs.DurationVar(&o.tombstoneKeep, "tombstone-retention", env.dur("TOMBSTONE_RETENTION", 48*time.Hour),
-		"deleted links' tombstones are kept this long (longer than any cache TTL)")
-	fs.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", env.int("MAX_CONCURRENT_RECONCILES", 4), "ShortLinks reconciled in parallel")
-	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", env.float("KUBE_API_QPS", 50), "queries per second to the API server")
-	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", env.int("KUBE_API_BURST", 100), "burst of queries to the API server")
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", env.str("METRICS_BIND_ADDRESS", ":8080"), "address of /metrics; 0 disables it")
-	fs.StringVar(&o.probeAddr, "health-probe-bind-address", env.str("HEALTH_PROBE_BIND_ADDRESS", ":8081"), "address of /healthz and /readyz")
-	fs.BoolVar(&o.leaderElect, "leader-elect", env.bool("LEADER_ELECT", false),
-		"elect a leader, so that only one replica reconciles and runs the jobs")
-	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", env.str("LEADER_ELECTION_NAMESPACE", ""),
-		"namespace of the leader election Lease (default: the pod's)")
-	fs.DurationVar(&o.policyPollInterval, "blocklist-poll-interval", env.dur("BLOCKLIST_POLL_INTERVAL", 5*time.Second),
-		"how often the blocklist file is checked for changes")
+	f := envflag.Set{FS: fs, Getenv: getenv}
+	f.String(&o.databaseURL, "database-url", "", "PostgreSQL URL, a direct connection (migrations take an advisory lock; never PgBouncer)")
+	f.String(&o.redisURL, "redis-url", "", "Redis URL")
+	f.String(&o.defaultDomain, "default-domain", "localhost", "domain served for ShortLinks without spec.domain")
+	f.String(&o.domains, "domains", "", "comma-separated further domains that ShortLinks may use in spec.domain")
+	f.String(&o.baseURL, "base-url", "", "prefix of short URLs on the default domain (default https://<default-domain>)")
+	f.String(&o.installID, "install-id", "default", "stamps this installation's rows; garbage collection touches no other's")
+	f.String(&o.blocklistFile, "blocklist-file", "", "file of blocked target domains, one a line (a mounted ConfigMap works); re-read when it changes")
+	f.Duration(&o.resyncInterval, "resync-interval", 10*time.Minute, "how often every ShortLink is checked against PostgreSQL and Redis, to repair drift")
+	f.Duration(&o.visitsInterval, "visits-sync-interval", 30*time.Second, "how often visit totals are copied into status.visits")
+	f.Duration(&o.gcInterval, "gc-interval", 10*time.Minute, "how often rows of deleted ShortLinks are garbage collected")
+	f.Int(&o.gcMaxDeletes, "gc-max-deletes", 100, "at most this many rows are garbage collected a pass")
+	f.Duration(&o.maintInterval, "maintenance-interval", time.Hour, "how often visit_logs partitions and tombstones are maintained")
+	f.Duration(&o.visitRetention, "visit-log-retention", 90*24*time.Hour, "visit_logs partitions older than this are dropped")
+	f.Duration(&o.tombstoneKeep, "tombstone-retention", 48*time.Hour, "deleted links' tombstones are kept this long (longer than any cache TTL)")
+	f.Int(&o.maxConcurrent, "max-concurrent-reconciles", 4, "ShortLinks reconciled in parallel")
+	f.Float64(&o.kubeAPIQPS, "kube-api-qps", 50, "queries per second to the API server")
+	f.Int(&o.kubeAPIBurst, "kube-api-burst", 100, "burst of queries to the API server")
+	f.String(&o.metricsAddr, "metrics-bind-address", ":8080", "address of /metrics; 0 disables it")
+	f.String(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.Bool(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles and runs the jobs")
+	f.String(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
+	f.Duration(&o.policyPollInterval, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if err := env.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return o, err
 	}
 	return o, o.validate()
@@ -112,48 +101,3 @@ func (o *options) validate() error {
 	o.baseURL = strings.TrimRight(o.baseURL, "/")
 	return nil
 }
-
-// envDefaults reads flag defaults from the environment and remembers the first bad value.
-type envDefaults struct {
-	getenv func(string) string
-	bad    error
-}
-
-func (e *envDefaults) str(name, def string) string {
-	if v := e.getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func (e *envDefaults) parse(name string, parse func(string) error) {
-	v := e.getenv(name)
-	if v == "" {
-		return
-	}
-	if err := parse(v); err != nil && e.bad == nil {
-		e.bad = fmt.Errorf("environment variable %s=%q: %w", name, v, err)
-	}
-}
-
-func (e *envDefaults) dur(name string, def time.Duration) time.Duration {
-	e.parse(name, func(v string) (err error) { def, err = time.ParseDuration(v); return })
-	return def
-}
-
-func (e *envDefaults) int(name string, def int) int {
-	e.parse(name, func(v string) (err error) { def, err = strconv.Atoi(v); return })
-	return def
-}
-
-func (e *envDefaults) float(name string, def float64) float64 {
-	e.parse(name, func(v string) (err error) { def, err = strconv.ParseFloat(v, 64); return })
-	return def
-}
-
-func (e *envDefaults) bool(name string, def bool) bool {
-	e.parse(name, func(v string) (err error) { def, err = strconv.ParseBool(v); return })
-	return def
-}
-
-func (e *envDefaults) err() error { return e.bad }

@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/shortlink-dev/shortlink/internal/api"
+	"github.com/shortlink-dev/shortlink/internal/envflag"
 	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
@@ -39,13 +40,13 @@ type apiOptions struct {
 	conns         int
 }
 
-func (a *apiOptions) define(f *envFlags) {
-	f.bool(&a.enabled, "api", false, "serve the create API under /api/v1/")
-	f.str(&a.keysFile, "api-keys-file", "", `API keys, one "name:key" or "name:sha256:<hex>" a line (required with --api)`)
-	f.str(&a.codeKey, "api-code-key", "", "secret (at least 16 bytes) that keeps generated codes unguessable; changing it changes every new code")
-	f.str(&a.codeKeyFile, "api-code-key-file", "", "file holding the --api-code-key secret instead (surrounding whitespace is ignored)")
-	f.int(&a.minCodeLength, "api-min-code-length", 6, "length of the shortest generated code")
-	f.int(&a.conns, "api-max-conns", 4, "size of the create API's pool, apart from lookups and stats")
+func (a *apiOptions) define(f *envflag.Set) {
+	f.Bool(&a.enabled, "api", false, "serve the create API under /api/v1/")
+	f.String(&a.keysFile, "api-keys-file", "", `API keys, one "name:key" or "name:sha256:<hex>" a line (required with --api)`)
+	f.String(&a.codeKey, "api-code-key", "", "secret (at least 16 bytes) that keeps generated codes unguessable; changing it changes every new code")
+	f.String(&a.codeKeyFile, "api-code-key-file", "", "file holding the --api-code-key secret instead (surrounding whitespace is ignored)")
+	f.Int(&a.minCodeLength, "api-min-code-length", 6, "length of the shortest generated code")
+	f.Int(&a.conns, "api-max-conns", 4, "size of the create API's pool, apart from lookups and stats")
 }
 
 func (a *apiOptions) validate() error {

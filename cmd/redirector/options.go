@@ -22,10 +22,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shortlink-dev/shortlink/internal/envflag"
 	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/redirect"
 )
@@ -56,35 +56,35 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	var o options
 	fs := flag.NewFlagSet("redirector", flag.ContinueOnError)
 	fs.SetOutput(out)
-	f := envFlags{fs: fs, getenv: getenv}
-	f.str(&o.listenAddr, "listen-address", ":8080", "address of the redirects and /_/healthz, /_/readyz")
-	f.str(&o.metricsAddr, "metrics-address", ":9090", "address of /metrics")
-	f.str(&o.databaseURL, "database-url", "", "PostgreSQL URL, through PgBouncer in transaction pooling mode (required)")
-	f.bool(&o.databaseDirect, "database-direct", false, "the database URL points at PostgreSQL itself, not PgBouncer")
-	f.int(&o.lookupConns, "database-max-conns", 20, "size of the lookup pool")
-	f.int(&o.statsConns, "stats-max-conns", 4, "size of the stats pool, apart from lookups")
-	f.str(&o.redisURL, "redis-url", "", "Redis URL; empty runs without the Redis tier")
-	f.str(&o.defaultDomain, "default-domain", "localhost", "host serving links without a domain")
-	f.str(&o.domains, "domains", "", "comma-separated further hosts served")
-	f.str(&o.notFoundURL, "not-found-url", "", "redirect unknown, suspended and not-yet-valid codes here instead of 404")
-	f.str(&o.unknownHostURL, "unknown-host-url", "", "redirect requests for hosts not served here instead of 404")
-	f.int(&o.localSize, "local-cache-size", redirect.DefaultLocalSize, "links kept in memory; negative turns the in-process cache off")
-	f.dur(&o.localTTL, "local-cache-ttl", redirect.DefaultLocalTTL, "hard lifetime of a link kept in memory")
-	f.int(&o.negativeSize, "negative-cache-size", redirect.DefaultNegativeSize, "unknown codes kept in memory; negative turns it off")
-	f.dur(&o.negativeTTL, "negative-ttl", redirect.DefaultNegativeTTL, "how long an unknown code is answered without asking PostgreSQL")
-	f.dur(&o.pollInterval, "poll-interval", redirect.DefaultPollInterval, "how often the change feed is read")
-	f.dur(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects")
-	f.dur(&o.shutdownTimeout, "shutdown-timeout", 25*time.Second, "bound on a graceful stop (keep it under the pod's grace period)")
-	f.dur(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update")
-	f.bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")
-	f.level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
-	f.bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
+	f := envflag.Set{FS: fs, Getenv: getenv}
+	f.String(&o.listenAddr, "listen-address", ":8080", "address of the redirects and /_/healthz, /_/readyz")
+	f.String(&o.metricsAddr, "metrics-address", ":9090", "address of /metrics")
+	f.String(&o.databaseURL, "database-url", "", "PostgreSQL URL, through PgBouncer in transaction pooling mode (required)")
+	f.Bool(&o.databaseDirect, "database-direct", false, "the database URL points at PostgreSQL itself, not PgBouncer")
+	f.Int(&o.lookupConns, "database-max-conns", 20, "size of the lookup pool")
+	f.Int(&o.statsConns, "stats-max-conns", 4, "size of the stats pool, apart from lookups")
+	f.String(&o.redisURL, "redis-url", "", "Redis URL; empty runs without the Redis tier")
+	f.String(&o.defaultDomain, "default-domain", "localhost", "host serving links without a domain")
+	f.String(&o.domains, "domains", "", "comma-separated further hosts served")
+	f.String(&o.notFoundURL, "not-found-url", "", "redirect unknown, suspended and not-yet-valid codes here instead of 404")
+	f.String(&o.unknownHostURL, "unknown-host-url", "", "redirect requests for hosts not served here instead of 404")
+	f.Int(&o.localSize, "local-cache-size", redirect.DefaultLocalSize, "links kept in memory; negative turns the in-process cache off")
+	f.Duration(&o.localTTL, "local-cache-ttl", redirect.DefaultLocalTTL, "hard lifetime of a link kept in memory")
+	f.Int(&o.negativeSize, "negative-cache-size", redirect.DefaultNegativeSize, "unknown codes kept in memory; negative turns it off")
+	f.Duration(&o.negativeTTL, "negative-ttl", redirect.DefaultNegativeTTL, "how long an unknown code is answered without asking PostgreSQL")
+	f.Duration(&o.pollInterval, "poll-interval", redirect.DefaultPollInterval, "how often the change feed is read")
+	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects")
+	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 25*time.Second, "bound on a graceful stop (keep it under the pod's grace period)")
+	f.Duration(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update")
+	f.Bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")
+	f.Level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	f.Bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
 	o.api.define(&f)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if f.bad != nil {
-		return o, f.bad
+	if err := f.Err(); err != nil {
+		return o, err
 	}
 	return o, o.validate()
 }
@@ -120,54 +120,4 @@ func (o *options) domainList() []string {
 		}
 	}
 	return out
-}
-
-// envFlags defines flags whose defaults come from their environment twins, and remembers the
-// first twin that does not parse.
-type envFlags struct {
-	fs     *flag.FlagSet
-	getenv func(string) string
-	bad    error
-}
-
-func envName(flagName string) string { return strings.ToUpper(strings.ReplaceAll(flagName, "-", "_")) }
-
-func (f *envFlags) env(name string, parse func(string) error) string {
-	env := envName(name)
-	if v := f.getenv(env); v != "" {
-		if err := parse(v); err != nil && f.bad == nil {
-			f.bad = fmt.Errorf("environment variable %s=%q: %w", env, v, err)
-		}
-	}
-	return " (env " + env + ")"
-}
-
-func (f *envFlags) str(p *string, name, def, usage string) {
-	*p = def
-	usage += f.env(name, func(v string) error { *p = v; return nil })
-	f.fs.StringVar(p, name, *p, usage)
-}
-
-func (f *envFlags) bool(p *bool, name string, def bool, usage string) {
-	*p = def
-	usage += f.env(name, func(v string) (err error) { *p, err = strconv.ParseBool(v); return err })
-	f.fs.BoolVar(p, name, *p, usage)
-}
-
-func (f *envFlags) int(p *int, name string, def int, usage string) {
-	*p = def
-	usage += f.env(name, func(v string) (err error) { *p, err = strconv.Atoi(v); return err })
-	f.fs.IntVar(p, name, *p, usage)
-}
-
-func (f *envFlags) dur(p *time.Duration, name string, def time.Duration, usage string) {
-	*p = def
-	usage += f.env(name, func(v string) (err error) { *p, err = time.ParseDuration(v); return err })
-	f.fs.DurationVar(p, name, *p, usage)
-}
-
-func (f *envFlags) level(p *slog.Level, name string, def slog.Level, usage string) {
-	*p = def
-	usage += f.env(name, func(v string) error { return p.UnmarshalText([]byte(v)) })
-	f.fs.TextVar(p, name, *p, usage)
 }
