@@ -27,6 +27,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shortlink-dev/shortlink/internal/devenv"
 )
 
 // measureResync waits for one full resync of every link after convergence and counts what it
@@ -47,7 +49,7 @@ func (o *operatorRun) measureResync(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	target := reconciles + float64(o.links)
-	err = poll(ctx, 3*o.resync+time.Minute, "one resync of every link", func() (bool, error) {
+	err = devenv.Poll(ctx, 3*o.resync+time.Minute, "one resync of every link", func() (bool, error) {
 		n, err := o.managerReconciles()
 		return n >= target, err
 	})
@@ -191,28 +193,6 @@ func peakRSSMB(pid int) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
-// poll retries check until it is done, fails, or timeout passes.
-func poll(ctx context.Context, timeout time.Duration, what string, check func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		done, err := check()
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if done {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 func sortedKeys(m map[string]float64) []string {

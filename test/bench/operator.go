@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/devenv"
 	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
@@ -168,7 +169,7 @@ func (o *operatorRun) startManager(ctx context.Context) error {
 		return err
 	}
 	o.manager = p
-	return poll(ctx, 2*time.Minute, "manager ready", func() (bool, error) {
+	return devenv.Poll(ctx, 2*time.Minute, "manager ready", func() (bool, error) {
 		if p.Exited() {
 			return false, fmt.Errorf("manager exited:\n%s", p.LogTail())
 		}
@@ -211,7 +212,7 @@ func (o *operatorRun) createLinks(ctx context.Context) error {
 // comes from a watch started before the creates: listing 10,000 objects again and again would
 // load the API server it measures.
 func (o *operatorRun) waitConverged(ctx context.Context, ready *readyCounter) error {
-	return poll(ctx, 10*time.Minute, "convergence", func() (bool, error) {
+	return devenv.Poll(ctx, 10*time.Minute, "convergence", func() (bool, error) {
 		if ready.count() < o.links {
 			return false, ready.err()
 		}

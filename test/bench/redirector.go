@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shortlink-dev/shortlink/internal/devenv"
 	"github.com/shortlink-dev/shortlink/internal/localenv"
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
@@ -148,7 +149,7 @@ func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ..
 
 func waitHTTP(ctx context.Context, p *localenv.Process, url, host string) error {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return poll(ctx, time.Minute, url, func() (bool, error) {
+	return devenv.Poll(ctx, time.Minute, url, func() (bool, error) {
 		if p.Exited() {
 			return false, fmt.Errorf("exited:\n%s", p.LogTail())
 		}
