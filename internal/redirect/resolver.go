@@ -151,6 +151,14 @@ func flightKey(k key) string { return k.domain + "/" + k.code }
 // load runs once per key at a time, on behalf of every request waiting for it, so it does not
 // use any one request's context: each call has a deadline of its own instead.
 func (r *Resolver) load(k key) (links.Link, error) {
+	// A request that missed both caches just before another flight for k stored its answer
+	// and ended starts a flight of its own; looking again here keeps that to one lookup.
+	if e, ok := r.local.get(k); ok {
+		return e.link, nil
+	}
+	if r.negative.has(k) {
+		return links.Link{}, errUnknownLink
+	}
 	snap := r.guard.snapshot(k)
 	if e, ok := r.fromRedis(k, snap); ok {
 		if e.Deleted {
