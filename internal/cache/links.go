@@ -93,11 +93,7 @@ return 1
 // Set stores l unless the cache holds l's version or a newer one (tombstones included), and
 // reports whether it wrote. l.Version must be positive.
 func (c *Cache) Set(ctx context.Context, l links.Link) (bool, error) {
-	body, err := encodePayload(l)
-	if err != nil {
-		return false, fmt.Errorf("set cache entry %s: %w", key(l.Domain, l.Code), err)
-	}
-	return c.write(ctx, setIfNewer, "set", l.Domain, l.Code, l.Version, body, c.opts.TTL)
+	return c.write(ctx, setIfNewer, "set", l.Domain, l.Code, l.Version, encodePayload(l), c.opts.TTL)
 }
 
 // Delete replaces the entry for (domain, code) with a tombstone at version, under the same rule
@@ -126,13 +122,13 @@ func (c *Cache) write(ctx context.Context, script *redis.Script, op, domain, cod
 // Get returns the entry for (domain, code), or an error wrapping links.ErrNotFound when Redis
 // has none. A tombstone is an entry (Deleted), not an error: it answers without PostgreSQL.
 func (c *Cache) Get(ctx context.Context, domain, code string) (Entry, error) {
-	k := key(domain, code)
 	if checkKey(domain, code) != nil {
-		return Entry{}, fmt.Errorf("get cache entry %s: %w", k, links.ErrNotFound)
+		return Entry{}, errNotCached
 	}
+	k := key(domain, code)
 	value, err := c.rdb.Get(ctx, k).Result()
 	if errors.Is(err, redis.Nil) {
-		return Entry{}, fmt.Errorf("get cache entry %s: %w", k, links.ErrNotFound)
+		return Entry{}, errNotCached
 	}
 	if err != nil {
 		return Entry{}, fmt.Errorf("get cache entry %s: %w", k, err)
@@ -143,6 +139,10 @@ func (c *Cache) Get(ctx context.Context, domain, code string) (Entry, error) {
 	}
 	return e, nil
 }
+
+// errNotCached is Get's miss. Misses are frequent (every code a redirector's in-process cache
+// does not hold and no replica has filled yet), so it is built once rather than per call.
+var errNotCached = fmt.Errorf("get cache entry: %w", links.ErrNotFound)
 
 func key(domain, code string) string { return KeyPrefix + domain + ":" + code }
 

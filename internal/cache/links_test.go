@@ -67,8 +67,8 @@ func TestSetThenGetRoundTripsEveryField(t *testing.T) {
 				t.Fatalf("Set = %v, %v; want true, nil", written, err)
 			}
 			raw, err := rdb.Get(ctx, key(tc.link.Domain, tc.link.Code)).Result()
-			if err != nil || !strings.HasPrefix(raw, strconv.FormatInt(tc.link.Version, 10)+"|{") {
-				t.Fatalf("stored value = %q, %v; want <version>|<json>", raw, err)
+			if err != nil || !strings.HasPrefix(raw, strconv.FormatInt(tc.link.Version, 10)+"|\x01") {
+				t.Fatalf("stored value = %q, %v; want <version>|<binary payload>", raw, err)
 			}
 			got, err := c.Get(ctx, tc.link.Domain, tc.link.Code)
 			if err != nil {
@@ -143,6 +143,13 @@ func TestGet(t *testing.T) {
 	if err := rdb.Set(ctx, key("", "badjson"), "3|{", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+	if err := rdb.Set(ctx, key("", "truncated"), "3|\x01\xac\x02\x00\x20https://", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Written by a release that stored JSON: still read until it is rewritten or expires.
+	if err := rdb.Set(ctx, key("", "legacy"), `4|{"t":"https://example.com/old","r":301,"g":["a"]}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("missing key is links.ErrNotFound", func(t *testing.T) {
 		_, err := c.Get(ctx, "", "nope")
@@ -157,7 +164,14 @@ func TestGet(t *testing.T) {
 			t.Fatalf("Get = %+v, %v; want deleted %+v", e, err, want)
 		}
 	})
-	for _, code := range []string{"junk", "badjson"} {
+	t.Run("an entry in the earlier JSON form is read", func(t *testing.T) {
+		e, err := c.Get(ctx, "", "legacy")
+		want := links.Link{Code: "legacy", Target: "https://example.com/old", RedirectType: 301, Tags: []string{"a"}, Version: 4}
+		if err != nil || e.Deleted || !reflect.DeepEqual(e.Link, want) {
+			t.Fatalf("Get = %+v, %v; want %+v", e, err, want)
+		}
+	})
+	for _, code := range []string{"junk", "badjson", "truncated"} {
 		t.Run("malformed entry "+code+" is an error, not a miss", func(t *testing.T) {
 			_, err := c.Get(ctx, "", code)
 			if err == nil || errors.Is(err, links.ErrNotFound) || cache.IsUnavailable(err) {

@@ -18,7 +18,6 @@ package cache
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/redis/go-redis/v9"
 
@@ -44,9 +43,5 @@ return 1
 // Repair stores l unless the cache holds a newer version, and reports whether it wrote. The
 // operator calls it for a key that is missing or differs from the row it holds.
 func (c *Cache) Repair(ctx context.Context, l links.Link) (bool, error) {
-	body, err := encodePayload(l)
-	if err != nil {
-		return false, fmt.Errorf("repair cache entry %s: %w", key(l.Domain, l.Code), err)
-	}
-	return c.write(ctx, setIfNotOlder, "repair", l.Domain, l.Code, l.Version, body, c.opts.TTL)
+	return c.write(ctx, setIfNotOlder, "repair", l.Domain, l.Code, l.Version, encodePayload(l), c.opts.TTL)
 }

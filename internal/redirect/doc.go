@@ -25,8 +25,8 @@ limitations under the License.
 // # Resolving
 //
 // A request is answered from memory almost always. On a local miss one lookup per key is in
-// flight (singleflight): Redis first, then PostgreSQL, whose answer is written back to Redis
-// through its compare-version script. Unknown codes go into a negative cache of their own,
+// flight (flights, a small singleflight of its own): Redis first, then PostgreSQL, whose answer
+// is written back to Redis through its compare-version script. Unknown codes go into a negative cache of their own,
 // bounded apart from the links, so a flood of random codes costs PostgreSQL one lookup per
 // code per NegativeTTL and cannot evict a hot link. Every call has a deadline of its own, and a
 // circuit breaker skips a dead Redis instead of waiting on it, so an outage of Redis or

@@ -24,22 +24,26 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// serveCode answers a request for a short code, and every request that cannot be one.
+// serveCode answers a request the mux routed to a code, and every request that cannot be one.
 func (s *server) serveCode(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, r.PathValue("code"))
+}
+
+// serve answers a request for code ("" when the path cannot name one).
+func (s *server) serve(w http.ResponseWriter, r *http.Request, code string) {
 	start := s.now()
-	res := s.answer(w, r, s.redirect(w, r, start))
-	s.metrics.observeRequest(res, s.now().Sub(start))
+	res := s.answer(w, r, s.redirect(w, r, code, start))
+	s.metrics.observeRequest(res, s.since(start))
 }
 
 // redirect answers with the link's redirect, or returns the error saying why it cannot: the
 // host is not served, the path is not a code, there is no such link or it does not redirect
 // now, or the lookup failed. Nothing is looked up for a request that cannot name a link.
-func (s *server) redirect(w http.ResponseWriter, r *http.Request, now time.Time) error {
+func (s *server) redirect(w http.ResponseWriter, r *http.Request, code string, now time.Time) error {
 	domain, ok := s.hosts.domain(r.Host)
 	if !ok {
 		return errUnknownHost
 	}
-	code := r.PathValue("code")
 	if !links.ValidCode(code) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return errInvalidPath
 	}

@@ -75,7 +75,7 @@ func (r *Resolver) invalidate(k key, version int64, src source) {
 	r.guard.raise(k, version)
 	r.local.drop(k, version)
 	r.negative.drop(k)
-	r.flights.Forget(flightKey(k))
+	r.flights.forget(k)
 	r.metrics.invalidation(src)
 }
 

@@ -16,7 +16,10 @@ limitations under the License.
 
 package redirect
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // isCleanPath reports whether ServeMux would route p as it is, rather than answer with a
 // redirect to a cleaned path: p starts with '/' and has no empty, "." or ".." segment (a
@@ -35,4 +38,19 @@ func isCleanPath(p string) bool {
 		}
 		rest = next
 	}
+}
+
+// codePath returns the segment of a GET or HEAD request for a one-segment path, as the mux's
+// "GET /{code}" pattern would match it. A path with escapes (URL.RawPath set) is left to the
+// mux, which matches escaped segments and unescapes the value, as are "/." and "/..", which are
+// not clean.
+func codePath(r *http.Request) (string, bool) {
+	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawPath != "" {
+		return "", false
+	}
+	p := r.URL.Path
+	if len(p) < 2 || p[0] != '/' || strings.IndexByte(p[1:], '/') >= 0 || p == "/." || p == "/.." {
+		return "", false
+	}
+	return p[1:], true
 }

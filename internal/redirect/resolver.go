@@ -25,7 +25,6 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
@@ -76,8 +75,10 @@ type Resolver struct {
 	local    *localCache
 	negative *negativeCache
 	breaker  *breaker
-	flights  singleflight.Group
+	flights  flights
 	clock    *otter.CoarseClock
+	// redisDeadline and dbDeadline bound the calls of lookups and fills.
+	redisDeadline, dbDeadline *deadlines
 }
 
 // errUnknownLink is what every tier's miss comes to; built once, as a flood of unknown codes
@@ -102,6 +103,7 @@ func NewResolver(d ResolverDeps) *Resolver {
 	}
 	r.local = newLocalCache(o.LocalSize, o.LocalTTL, r.guard, clock)
 	r.negative = newNegativeCache(o.NegativeSize, o.NegativeTTL, r.guard, clock)
+	r.redisDeadline, r.dbDeadline = newDeadlines(o.RedisTimeout), newDeadlines(o.DBTimeout)
 	r.breaker = newBreaker(o.BreakerThreshold, o.BreakerCoolDown, o.Now, r.redisStateChanged)
 	if r.redis == nil {
 		setUp(r.metrics.redisUp, false)
@@ -134,19 +136,8 @@ func (r *Resolver) Resolve(ctx context.Context, domain, code string) (links.Link
 		return links.Link{}, errUnknownLink
 	}
 	r.metrics.cacheRequest(tierLocal, outcomeMiss)
-	ch := r.flights.DoChan(flightKey(k), func() (any, error) { return r.load(k) })
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return links.Link{}, res.Err
-		}
-		return res.Val.(links.Link), nil
-	case <-ctx.Done():
-		return links.Link{}, fmt.Errorf("resolve link: %w", context.Cause(ctx))
-	}
+	return r.flights.do(ctx, k, func() (links.Link, error) { return r.load(k) })
 }
-
-func flightKey(k key) string { return k.domain + "/" + k.code }
 
 // load runs once per key at a time, on behalf of every request waiting for it, so it does not
 // use any one request's context: each call has a deadline of its own instead.
@@ -191,8 +182,7 @@ func (r *Resolver) fromRedis(k key, snap snapshot) (cache.Entry, bool) {
 		r.metrics.cacheRequest(tierRedis, outcomeError)
 		return cache.Entry{}, false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout)
-	defer cancel()
+	ctx := r.redisDeadline.context()
 	e, err := r.redis.Get(ctx, k.domain, k.code)
 	r.breaker.record(err)
 	switch {
@@ -212,8 +202,7 @@ func (r *Resolver) fromRedis(k key, snap snapshot) (cache.Entry, bool) {
 }
 
 func (r *Resolver) fromDB(k key) (links.Link, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.DBTimeout)
-	defer cancel()
+	ctx := r.dbDeadline.context()
 	l, err := r.store.Lookup(ctx, k.domain, k.code)
 	r.recordDB(err)
 	switch {
@@ -233,8 +222,7 @@ func (r *Resolver) fillRedis(l links.Link) {
 	if r.redis == nil || !r.breaker.allow() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout)
-	defer cancel()
+	ctx := r.redisDeadline.context()
 	_, err := r.redis.Set(ctx, l)
 	r.breaker.record(err)
 	if err != nil {

@@ -79,6 +79,7 @@ type server struct {
 	log         *slog.Logger
 	ready       func() bool
 	now         func() time.Time
+	since       func(time.Time) time.Duration
 	hosts       hosts
 	notFound    string // a safe Location, or ""
 	unknownHost string // a safe Location, or ""
@@ -121,7 +122,10 @@ func (s *server) setDefaults() {
 		s.ready = func() bool { return true }
 	}
 	if s.now == nil {
-		s.now = time.Now
+		// time.Since reads only the monotonic clock, where time.Now reads it and the wall clock.
+		s.now, s.since = time.Now, time.Since
+	} else {
+		s.since = func(t time.Time) time.Duration { return s.now().Sub(t) }
 	}
 	if s.visits == nil {
 		s.visits = discardVisits{}
@@ -161,7 +165,15 @@ func (s *server) routes() {
 // ServeHTTP refuses paths that are not clean before ServeMux sees them: it would answer them
 // with a redirect of its own to the cleaned path, and a shortener sends no redirect that is not
 // a link's.
+//
+// A GET or HEAD of a one-segment path, which is nearly every request, goes straight to serve:
+// it is what the mux would route to "GET /{code}", and skipping the mux saves its routing and
+// the allocation of its path values.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if code, ok := codePath(r); ok {
+		s.serve(w, r, code)
+		return
+	}
 	if r.Method != http.MethodConnect && !isCleanPath(r.URL.Path) {
 		s.serveCode(w, r)
 		return

@@ -27,7 +27,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/devenv"
 	"github.com/shortlink-dev/shortlink/internal/localenv"
 	"github.com/shortlink-dev/shortlink/internal/store"
@@ -79,8 +81,8 @@ func newRedirectRun(ctx context.Context, h *harness) (*redirectRun, error) {
 
 func (r *redirectRun) close() { _ = r.env.Stop() }
 
-// load writes n links into PostgreSQL (codes c1..cn) and, for the naive Redis baseline, into
-// its own keys.
+// load writes n links into PostgreSQL (codes c1..cn), into Redis as the redirectors' change
+// feed would (see fillCache), and, for the naive Redis baseline, into its own keys.
 func (r *redirectRun) load(ctx context.Context, n int) error {
 	if err := store.Migrate(ctx, r.env.Postgres.URL("postgres")); err != nil {
 		return err
@@ -98,12 +100,49 @@ func (r *redirectRun) load(ctx context.Context, n int) error {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: r.env.Redis.Addr()})
 	defer func() { _ = rdb.Close() }()
+	if err := r.fillCache(ctx, rdb); err != nil {
+		return err
+	}
 	pipe := rdb.Pipeline()
 	for i := 1; i <= n; i++ {
 		pipe.Set(ctx, fmt.Sprintf("shortlink:bench:c%d", i), fmt.Sprintf("https://example.com/landing/%d", i), 0)
 	}
 	_, err = pipe.Exec(ctx)
 	return err
+}
+
+// fillCache writes every link into Redis through internal/cache, from the change feed, as a
+// running platform has it: the operator writes each declared link there, and the redirectors
+// heal Redis from the feed for links written elsewhere. Without it the realistic scenario would
+// measure a Redis that starts empty, read the long tail from PostgreSQL, and fill Redis during
+// the measurement.
+func (r *redirectRun) fillCache(ctx context.Context, rdb *redis.Client) error {
+	st, err := store.Open(ctx, r.env.Postgres.URL("postgres"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c := cache.New(rdb, cache.Options{})
+	for after := int64(0); ; {
+		rows, err := st.Changes(ctx, after, 5000)
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
+		for _, row := range rows {
+			l := row.Link
+			l.Version = row.Version
+			g.Go(func() error {
+				_, err := c.Set(gctx, l)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return fmt.Errorf("fill Redis: %w", err)
+		}
+		after = rows[len(rows)-1].Version
+	}
 }
 
 func (r *redirectRun) startBaselines(ctx context.Context) error {
@@ -124,7 +163,7 @@ func (r *redirectRun) startBaselines(ctx context.Context) error {
 			return err
 		}
 		*b.dst = &server{name: "baseline " + b.mode, proc: p, url: "http://" + addr}
-		if err := waitHTTP(ctx, p, "http://"+addr+"/c1", benchHost); err != nil {
+		if err := waitHTTP(ctx, p, "http://"+addr+"/c1"); err != nil {
 			return err
 		}
 	}
@@ -144,17 +183,17 @@ func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ..
 		return nil, err
 	}
 	s := &server{name: name, proc: p, url: "http://" + addr, metrics: "http://" + metrics}
-	return s, waitHTTP(ctx, p, s.url+"/_/readyz", benchHost)
+	return s, waitHTTP(ctx, p, s.url+"/_/readyz")
 }
 
-func waitHTTP(ctx context.Context, p *localenv.Process, url, host string) error {
+func waitHTTP(ctx context.Context, p *localenv.Process, url string) error {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return devenv.Poll(ctx, time.Minute, url, func() (bool, error) {
 		if p.Exited() {
 			return false, fmt.Errorf("exited:\n%s", p.LogTail())
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Host = host
+		req.Host = benchHost
 		resp, err := client.Do(req)
 		if err != nil {
 			return false, nil
