@@ -17,11 +17,7 @@ limitations under the License.
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -33,16 +29,15 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// policyWatcher holds the URL policy and rebuilds it when the blocklist file changes (a
-// mounted ConfigMap changes its file in place). Each change sends one event, which makes the
+// policyWatcher keeps the URL policy current as the blocklist file changes (a mounted
+// ConfigMap changes its file in place). Each change sends one event, which makes the
 // reconciler check every ShortLink again: a newly blocked domain's links become Blocked.
 type policyWatcher struct {
+	policy   *links.PolicyFile
 	current  *controllers.PolicySource
 	changed  chan event.GenericEvent
-	served   []string
 	file     string
 	interval time.Duration
-	last     []byte
 }
 
 func newPolicyWatcher(o options) (*policyWatcher, error) {
@@ -52,66 +47,29 @@ func newPolicyWatcher(o options) (*policyWatcher, error) {
 			served = append(served, d)
 		}
 	}
-	w := &policyWatcher{
-		current: &controllers.PolicySource{}, changed: make(chan event.GenericEvent, 1),
-		served: served, file: o.blocklistFile, interval: o.policyPollInterval,
-	}
-	if _, err := w.reload(); err != nil {
+	p, err := links.NewPolicyFile(served, o.blocklistFile)
+	if err != nil {
 		return nil, err
 	}
-	return w, nil
-}
-
-// reload rebuilds the policy when the file's content changed, and reports whether it did.
-func (w *policyWatcher) reload() (bool, error) {
-	var data []byte
-	if w.file != "" {
-		var err error
-		if data, err = os.ReadFile(w.file); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return false, fmt.Errorf("read blocklist: %w", err)
-		}
-	}
-	if w.current.Load() != nil && bytes.Equal(data, w.last) {
-		return false, nil
-	}
-	blocked, err := links.LoadBlocklist(bytes.NewReader(data))
-	if err != nil {
-		return false, fmt.Errorf("blocklist %s: %w", w.file, err)
-	}
-	p, err := links.NewPolicy(w.served, blocked)
-	if err != nil {
-		return false, fmt.Errorf("url policy: %w", err)
-	}
-	w.current.Store(p)
-	w.last = data
-	return true, nil
+	return &policyWatcher{
+		policy: p, current: p.Source(), changed: make(chan event.GenericEvent, 1),
+		file: o.blocklistFile, interval: o.policyPollInterval,
+	}, nil
 }
 
 // Start polls the file. A bad edit keeps the previous policy and is logged.
 func (w *policyWatcher) Start(ctx context.Context) error {
-	if w.file == "" {
-		return nil
-	}
 	log := logf.FromContext(ctx).WithValues("file", w.file)
-	for {
+	w.policy.Watch(ctx, w.interval, func() {
+		log.Info("Blocklist changed; checking every ShortLink again")
 		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(w.interval):
+		case w.changed <- event.GenericEvent{Object: &linksv1.ShortLink{}}:
+		default: // one pending event already re-checks everything
 		}
-		changed, err := w.reload()
-		if err != nil {
-			log.Error(err, "Blocklist not reloaded; keeping the previous one")
-			continue
-		}
-		if changed {
-			log.Info("Blocklist changed; checking every ShortLink again")
-			select {
-			case w.changed <- event.GenericEvent{Object: &linksv1.ShortLink{}}:
-			default: // one pending event already re-checks everything
-			}
-		}
-	}
+	}, func(err error) {
+		log.Error(err, "Blocklist not reloaded; keeping the previous one")
+	})
+	return nil
 }
 
 // NeedLeaderElection is false: every replica keeps its policy current.
