@@ -88,6 +88,9 @@ func checkTargetText(raw string) error {
 // invisible reports runes that let a URL look different from what it is: whitespace, controls
 // and formatting characters such as zero-width spaces and bidirectional overrides.
 func invisible(r rune) bool {
+	if r < utf8.RuneSelf { // every target passes here byte by byte: ASCII has no Cf, and its
+		return r <= ' ' || r == 0x7f // spaces and controls are these
+	}
 	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
@@ -191,7 +194,7 @@ func hostName(raw string) (string, string) {
 	case strings.HasSuffix(raw, "."):
 		return "", "must not end with a dot"
 	}
-	profile := strictIDNA()
+	profile := strictIDNA
 	ascii, err := profile.ToASCII(raw)
 	if err == nil {
 		// The punycode must decode back under the same rules, or it is not canonical.
@@ -209,17 +212,16 @@ func hostName(raw string) (string, string) {
 // strictIDNA is UTS #46 lookup processing (lower-casing and width mapping, as browsers do)
 // with every check on: STD3 characters, hyphen rules, joiners, bidi and DNS lengths. The
 // profile is spelled out because idna.Lookup's configuration may change between versions.
-func strictIDNA() *idna.Profile {
-	return idna.New(
-		idna.MapForLookup(),
-		idna.Transitional(false),
-		idna.BidiRule(),
-		idna.CheckHyphens(true),
-		idna.CheckJoiners(true),
-		idna.StrictDomainName(true),
-		idna.VerifyDNSLength(true),
-	)
-}
+// A Profile is immutable, so one serves every call (building it allocated on each).
+var strictIDNA = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.BidiRule(),
+	idna.CheckHyphens(true),
+	idna.CheckJoiners(true),
+	idna.StrictDomainName(true),
+	idna.VerifyDNSLength(true),
+)
 
 func checkLabels(name string) string {
 	if len(name) > MaxDomainLength {

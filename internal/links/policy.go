@@ -93,6 +93,13 @@ func (p *Policy) Check(target string) error {
 	if err != nil {
 		return err
 	}
+	return p.CheckNormalized(normalized)
+}
+
+// CheckNormalized is Check for a target already in canonical form, as NormalizeTarget and
+// Link.Normalized leave it: NormalizeTarget is idempotent, so normalizing it again would
+// change nothing, and a batch of links would pay for it a thousand times.
+func (p *Policy) CheckNormalized(normalized string) error {
 	u, err := url.Parse(normalized)
 	if err != nil {
 		return invalidTarget("must be a valid URL")

@@ -18,6 +18,7 @@ package links_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -170,6 +171,11 @@ func FuzzPolicyCheck(f *testing.F) {
 	p := testPolicy(f)
 	f.Fuzz(func(t *testing.T, target string) {
 		err := p.Check(target)
+		if n, nerr := links.NormalizeTarget(target); nerr == nil {
+			if again := p.CheckNormalized(n); !reflect.DeepEqual(again, err) {
+				t.Fatalf("CheckNormalized(%q) = %v, but Check(%q) = %v", n, again, target, err)
+			}
+		}
 		if err == nil {
 			if _, nerr := links.NormalizeTarget(target); nerr != nil {
 				t.Fatalf("Check(%q) passed a target NormalizeTarget refuses: %v", target, nerr)

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,7 +107,10 @@ func TestPolicyFileWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-failed:
+	case err := <-failed:
+		if !strings.Contains(err.Error(), "line 1") {
+			t.Fatalf("the failure %q does not name the bad line", err)
+		}
 	case <-time.After(time.Minute):
 		t.Fatal("a bad file was not reported")
 	}
