@@ -21,8 +21,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/shortlink-dev/shortlink/internal/api"
 	"github.com/shortlink-dev/shortlink/internal/envflag"
@@ -38,19 +42,34 @@ type apiOptions struct {
 	codeKeyFile   string
 	minCodeLength int
 	conns         int
+	keysReload    time.Duration
+	addr          string
+	defaultURL    string
+	blocklistFile string
+	blocklistPoll time.Duration
+	limits        rateLimitOptions
 }
 
 func (a *apiOptions) define(f *envflag.Set) {
 	f.Bool(&a.enabled, "api", false, "serve the create API under /api/v1/")
-	f.String(&a.keysFile, "api-keys-file", "", `API keys, one "name:key" or "name:sha256:<hex>" a line (required with --api)`)
+	f.String(&a.keysFile, "api-keys-file", "", `API keys, one "name:key" or "name:sha256:<hex>" a line, optionally followed by ops=… domains=… (required with --api; see docs/api.md)`)
 	f.String(&a.codeKey, "api-code-key", "", "secret (at least 16 bytes) that keeps generated codes unguessable; changing it changes every new code")
 	f.String(&a.codeKeyFile, "api-code-key-file", "", "file holding the --api-code-key secret instead (surrounding whitespace is ignored)")
 	f.Int(&a.minCodeLength, "api-min-code-length", 6, "length of the shortest generated code")
 	f.Int(&a.conns, "api-max-conns", 4, "size of the create API's pool, apart from lookups and stats")
+	f.Duration(&a.keysReload, "api-keys-reload-interval", 5*time.Second, "how often the keys file is checked for changes (0: never)")
+	f.String(&a.addr, "api-address", "", "serve the API on this address of its own (default: on --listen-address, beside the redirects)")
+	f.String(&a.defaultURL, "base-url", "", "prefix of the short URLs the API answers for links on the default domain (default https://<default-domain>), as the manager's --base-url")
+	f.String(&a.blocklistFile, "blocklist-file", "", "the operator's file of blocked target domains, one a line; the API refuses links to them; re-read when it changes")
+	f.Duration(&a.blocklistPoll, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")
+	a.limits.define(f)
 }
 
 func (a *apiOptions) validate() error {
 	if !a.enabled {
+		if a.addr != "" {
+			return errors.New("--api-address needs --api")
+		}
 		return nil
 	}
 	switch {
@@ -62,8 +81,17 @@ func (a *apiOptions) validate() error {
 		return errors.New("--api-min-code-length must be between 1 and 11")
 	case a.conns < 1:
 		return errors.New("--api-max-conns must be positive")
+	case a.keysReload < 0:
+		return errors.New("--api-keys-reload-interval must not be negative")
+	case a.blocklistPoll <= 0:
+		return errors.New("--blocklist-poll-interval must be positive")
 	}
-	return nil
+	if a.defaultURL != "" {
+		if u, err := url.Parse(a.defaultURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("--base-url must be an http or https URL")
+		}
+	}
+	return a.limits.validate()
 }
 
 // codecKey returns the secret, read from its file when one is given.
@@ -96,13 +124,61 @@ func (d *deps) buildAPI(ctx context.Context, o options, log *slog.Logger) error 
 	if keys.Len() == 0 {
 		log.Warn("The API keys file holds no key; every API request will answer 401", "file", o.api.keysFile)
 	}
+	if o.api.keysReload > 0 {
+		go keys.Watch(ctx, o.api.keysFile, o.api.keysReload, log) // until the server stops
+	}
 	dbOpts := store.Options{ViaPgBouncer: !o.databaseDirect, MaxConns: int32(min(o.api.conns, 1<<20))} //nolint:gosec // bounded
 	if d.api, err = store.Open(ctx, o.databaseURL, dbOpts); err != nil {
 		return fmt.Errorf("open api pool: %w", err)
 	}
+	policy, err := links.NewPolicyFile(append([]string{o.defaultDomain}, o.domainList()...), o.api.blocklistFile)
+	if err != nil {
+		return err
+	}
+	go policy.Watch(ctx, o.api.blocklistPoll, func() { log.Info("Blocklist changed", "file", o.api.blocklistFile) },
+		func(err error) { log.Error("Blocklist not reloaded; keeping the previous one", "error", err) })
+	cfg := api.Config{DefaultDomain: o.defaultDomain, Domains: o.domainList(), DefaultURL: o.api.defaultURL}
+	o.api.limits.config(&cfg)
 	d.handler, err = api.NewHandler(api.Deps{
 		Store: d.api, Codec: codec, Keys: keys, Metrics: api.NewMetrics(d.registry), Logger: log,
-		Config: api.Config{DefaultDomain: o.defaultDomain, Domains: o.domainList()},
+		Limiter: o.api.limits.limiter(d.redis, log), Policy: policy.Policy, Config: cfg,
 	})
 	return err
+}
+
+// redirectorAPI is the API the redirect listener serves: none when it has a listener of its own.
+func redirectorAPI(o options, d *deps) http.Handler {
+	if o.api.addr != "" {
+		return nil
+	}
+	return d.handler
+}
+
+// listenAPI opens --api-address, or returns nil when the API has no listener of its own.
+func listenAPI(ctx context.Context, o options, d *deps) (net.Listener, error) {
+	if o.api.addr == "" || d.handler == nil {
+		return nil, nil
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", o.api.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", o.api.addr, err)
+	}
+	return ln, nil
+}
+
+// serveAPI serves the API on ln (nil: nothing to do), reporting a failure on errs, and returns
+// what stops it gracefully within --shutdown-timeout.
+func serveAPI(ln net.Listener, o options, d *deps, log *slog.Logger, errs chan<- error) (stop func() error) {
+	if ln == nil {
+		return func() error { return nil }
+	}
+	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() { errs <- srv.Serve(ln) }()
+	log.Info("Serving the API", "apiAddress", ln.Addr().String())
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	}
 }

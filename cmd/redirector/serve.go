@@ -41,7 +41,7 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	app := &http.Server{
 		Handler: redirect.NewServer(redirect.Deps{
 			Links: d.resolver, Visits: d.visitRecorder(), Metrics: d.metrics, Logger: log, Ready: ready.Load,
-			API: d.handler,
+			API: redirectorAPI(o, d),
 			Config: redirect.Config{
 				DefaultDomain: o.defaultDomain, Domains: o.domainList(), NotFoundURL: o.notFoundURL,
 				UnknownHostURL: o.unknownHostURL, PermanentMaxAge: o.permanentMaxAge,
@@ -62,13 +62,19 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	apiLn, err := listenAPI(ctx, o, d)
+	if err != nil {
+		_, _ = appLn.Close(), metricsLn.Close()
+		return err
+	}
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { d.resolver.Run(bg, subscribe(bg, d)) })
 	flushed := runVisits(bg, d, log)
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	go func() { errs <- app.Serve(appLn) }()
 	go func() { errs <- metrics.Serve(metricsLn) }()
+	stopAPI := serveAPI(apiLn, o, d, log, errs)
 	ready.Store(true)
 	log.Info("Serving", "address", appLn.Addr().String(), "metricsAddress", metricsLn.Addr().String())
 
@@ -79,7 +85,11 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	case serveErr = <-errs:
 		log.Error("Server failed; shutting down", "error", serveErr)
 	}
-	err = shutdown(o, &ready, app, metrics, log, func() error { stopBg(); return <-flushed })
+	err = shutdown(o, &ready, app, metrics, log, func() error {
+		apiErr := stopAPI()
+		stopBg()
+		return errors.Join(apiErr, <-flushed)
+	})
 	wg.Wait()
 	return errors.Join(serveErr, err)
 }

@@ -39,11 +39,13 @@ func (s *server) apply(l links.Link, req LinkRequest) (links.Link, error) {
 	if err != nil {
 		return links.Link{}, err
 	}
-	if err := s.policy.Check(n.Target); err != nil {
+	// Normalized left both targets canonical: the policy need not normalize them again.
+	policy := s.policy()
+	if err := policy.CheckNormalized(n.Target); err != nil {
 		return links.Link{}, err
 	}
 	if n.ExpiredTarget != "" {
-		if err := s.policy.Check(n.ExpiredTarget); err != nil {
+		if err := policy.CheckNormalized(n.ExpiredTarget); err != nil {
 			return links.Link{}, links.WithField(err, "expiredTarget")
 		}
 	}

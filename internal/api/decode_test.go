@@ -56,7 +56,14 @@ func TestLoadKeys(t *testing.T) {
 	if err != nil || keys.Len() != 2 {
 		t.Fatalf("LoadKeys = %v, %v; want 2 keys", keys, err)
 	}
-	for _, bad := range []string{"nokey\n", ":0123456789abcdef\n", "short:abc\n", "h:sha256:abcd\n"} {
+	scoped := "ci:0123456789abcdef ops=create,read\tdomains=go.example.com,S.example.com\nall:fedcba9876543210\n"
+	if keys, err := api.LoadKeys(strings.NewReader(scoped)); err != nil || keys.Len() != 2 {
+		t.Fatalf("LoadKeys(scoped) = %v, %v; want 2 keys", keys, err)
+	}
+	for _, bad := range []string{"nokey\n", ":0123456789abcdef\n", "short:abc\n", "h:sha256:abcd\n",
+		"k:0123456789abcdef ops=\n", "k:0123456789abcdef ops=create,publish\n", "k:0123456789abcdef ops=read ops=create\n",
+		"k:0123456789abcdef domains=a..b\n", "k:0123456789abcdef domains=go.example.com,\n", "k:0123456789abcdef owner=me\n",
+		"k:0123456789abcdef stray\n"} {
 		if _, err := api.LoadKeys(strings.NewReader(bad)); err == nil {
 			t.Errorf("LoadKeys(%q) accepted", bad)
 		}

@@ -35,11 +35,21 @@ var (
 	errNoRoute      = errors.New("no such endpoint")
 )
 
+// forbiddenError refuses a known key an operation, or a domain (then Field is "domain").
+type forbiddenError struct {
+	Reason, Field string
+}
+
+func (e *forbiddenError) Error() string { return e.Reason }
+
 // answer writes the error response for err and returns the `result` label. It is the one place
 // that maps errors to statuses, and the one place that logs them: only failures on our side.
 func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) string {
-	var fieldErr *links.FieldError
+	var limited *rateLimitedError
 	switch {
+	case errors.As(err, &limited):
+		answerRateLimited(w, limited)
+		return "rate_limited"
 	case errors.Is(err, errUnauthorized):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="shortlink"`)
 		writeError(w, http.StatusUnauthorized, ErrorResponse{Error: err.Error()})
@@ -47,19 +57,15 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) strin
 	case isTooLarge(err):
 		writeError(w, http.StatusRequestEntityTooLarge, ErrorResponse{Error: "request body too large", Field: "body"})
 		return "too_large"
-	case errors.As(err, &fieldErr):
-		writeError(w, http.StatusBadRequest, ErrorResponse{Error: fieldErr.Error(), Field: fieldErr.Field})
-		return "invalid"
 	case errors.Is(err, links.ErrNotFound), errors.Is(err, errNoRoute):
 		writeError(w, http.StatusNotFound, ErrorResponse{Error: "not found"})
 		return "not_found"
-	case errors.Is(err, store.ErrDeclared):
-		writeError(w, http.StatusConflict, ErrorResponse{
-			Error: "the link is declared by a ShortLink; change the ShortLink instead", Field: fieldCode})
-		return "conflict"
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, ErrorResponse{Error: "code already held", Field: fieldCode})
-		return "conflict"
+	}
+	if status, body, result, ok := refusal(err); ok {
+		writeError(w, status, body)
+		return result
+	}
+	switch {
 	case errors.Is(err, context.Canceled):
 		writeError(w, http.StatusServiceUnavailable, ErrorResponse{Error: "request cancelled"})
 		return "error"
@@ -72,6 +78,25 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) strin
 	writeError(w, http.StatusInternalServerError, ErrorResponse{Error: "internal error"})
 	s.log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	return "error"
+}
+
+// refusal maps the errors that refuse one link (of a batch, too) to a status, a body and the
+// `result` label; ok is false for any other error.
+func refusal(err error) (status int, body ErrorResponse, result string, ok bool) {
+	var fieldErr *links.FieldError
+	var forbidden *forbiddenError
+	switch {
+	case errors.As(err, &fieldErr):
+		return http.StatusBadRequest, ErrorResponse{Error: fieldErr.Error(), Field: fieldErr.Field}, "invalid", true
+	case errors.As(err, &forbidden):
+		return http.StatusForbidden, ErrorResponse{Error: forbidden.Reason, Field: forbidden.Field}, "forbidden", true
+	case errors.Is(err, store.ErrDeclared):
+		return http.StatusConflict, ErrorResponse{
+			Error: "the link is declared by a ShortLink; change the ShortLink instead", Field: fieldCode}, "conflict", true
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, ErrorResponse{Error: "code already held", Field: fieldCode}, "conflict", true
+	}
+	return 0, ErrorResponse{}, "", false
 }
 
 func isTooLarge(err error) bool {

@@ -71,6 +71,25 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	keys, err := api.LoadKeys(strings.NewReader(testKeys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newFixtureWithKeys(t, keys)
+}
+
+// testKeys are the fixture's keys: the test key may do anything; the others are narrowed.
+const testKeys = "tester:" + testKey + "\n" +
+	"reader:" + readerKey + " ops=read\n" +
+	"golinks:" + goKey + " domains=" + otherHost + "\n"
+
+const (
+	readerKey = "reader-key-0123456789"
+	goKey     = "golinks-key-0123456789"
+)
+
+func newFixtureWithKeys(t *testing.T, keys *api.Keys) *fixture {
+	t.Helper()
 	env := sharedPostgres(t)
 	ctx := context.Background()
 	name := fmt.Sprintf("api_test_%d", dbCounter.Add(1))
@@ -86,10 +105,6 @@ func newFixture(t *testing.T) *fixture {
 	apiStore := openStore(t, env.PgBouncer.URL(name), store.Options{ViaPgBouncer: true, MaxConns: 8})
 	var err error
 	if f.codec, err = links.NewCodec([]byte("api-test-codec-secret"), 6); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := api.LoadKeys(strings.NewReader("tester:" + testKey + "\n"))
-	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))

@@ -32,23 +32,12 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !req.Target.Set || req.Target.Null {
-		return badField("target", "is required")
-	}
-	domain, err := s.domain(r, req.Domain)
+	l, err := s.newLink(r, req)
 	if err != nil {
 		return err
 	}
-	custom := req.Code.Set && !req.Code.Null && req.Code.V != ""
-	l := links.Link{Domain: domain, Code: placeholderCode, Source: links.SourceAPI}
-	if custom {
-		l.Code = req.Code.V
-	}
-	if l, err = s.apply(l, req); err != nil {
-		return err
-	}
 	var row store.Row
-	if custom {
+	if l.Code != "" {
 		row, err = s.store.CreateAPILink(r.Context(), l)
 	} else {
 		row, err = s.store.CreateGeneratedAPILink(r.Context(), l, s.codec.Encode)
@@ -59,6 +48,30 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", s.apiPath(row.Domain, row.Code))
 	writeJSON(w, http.StatusCreated, s.response(row, nil))
 	return nil
+}
+
+// newLink checks a create request against the link rules and returns its link, with an empty
+// Code when the code is to be generated.
+func (s *server) newLink(r *http.Request, req LinkRequest) (links.Link, error) {
+	if !req.Target.Set || req.Target.Null {
+		return links.Link{}, badField("target", "is required")
+	}
+	domain, err := s.domain(r, req.Domain)
+	if err != nil {
+		return links.Link{}, err
+	}
+	custom := req.Code.Set && !req.Code.Null && req.Code.V != ""
+	l := links.Link{Domain: domain, Code: placeholderCode, Source: links.SourceAPI}
+	if custom {
+		l.Code = req.Code.V
+	}
+	if l, err = s.apply(l, req); err != nil {
+		return links.Link{}, err
+	}
+	if !custom {
+		l.Code = ""
+	}
+	return l, nil
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request) error {
@@ -124,22 +137,26 @@ func (s *server) key(r *http.Request) (string, string, error) {
 
 // domain returns the stored domain a request asks for: the body's domain field, else the
 // domain query parameter, else the default domain, which is stored as "".
+// A key limited to some domains answers 403 for another served one.
 func (s *server) domain(r *http.Request, field optional[string]) (string, error) {
 	d := field.V
 	if !field.Set || field.Null {
 		d = r.URL.Query().Get("domain")
 	}
 	if d == "" {
-		return "", nil
+		return "", allowDomain(r.Context(), s.defaultDomain)
 	}
 	n, err := links.NormalizeDomain(d)
 	if err != nil {
 		return "", links.WithField(err, "domain")
 	}
 	if n == s.defaultDomain {
-		return "", nil
+		return "", allowDomain(r.Context(), n)
 	}
-	return n, links.WithField(s.policy.CheckDomain(n), "domain")
+	if err := s.policy().CheckDomain(n); err != nil {
+		return "", links.WithField(err, "domain")
+	}
+	return n, allowDomain(r.Context(), n)
 }
 
 func (s *server) apiPath(domain, code string) string {
@@ -152,7 +169,7 @@ func (s *server) apiPath(domain, code string) string {
 
 func (s *server) shortURL(domain, code string) string {
 	if domain == "" {
-		domain = s.defaultDomain
+		return s.defaultURL + "/" + code
 	}
-	return s.scheme + "://" + domain + "/" + code
+	return "https://" + domain + "/" + code
 }

@@ -18,87 +18,190 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
 // MinKeyLength is the shortest API key accepted, so keys cannot be guessed.
 const MinKeyLength = 16
 
-// Keys are the API keys, kept only as SHA-256 hashes, each with the name of its holder. Keys
-// is immutable and safe for concurrent use.
+// The operations a key may be allowed (ops=), each covering some endpoints.
+const (
+	opCreate = "create" // POST /api/v1/links, POST /api/v1/links:batch
+	opRead   = "read"   // GET a link, the listing and a link's visits
+	opUpdate = "update" // PATCH
+	opDelete = "delete" // DELETE
+)
+
+var allOps = []string{opCreate, opRead, opUpdate, opDelete}
+
+// Keys are the API keys, kept only as SHA-256 hashes, each with its holder's name and what it
+// may do. Keys is safe for concurrent use; Watch replaces its contents when the file changes.
 type Keys struct {
-	byHash map[[sha256.Size]byte]string
+	set atomic.Pointer[keySet]
+}
+
+// keySet is one reading of a key file.
+type keySet struct {
+	byHash map[[sha256.Size]byte]*grant
+	// source is the hash of the file's bytes, so Watch can tell a changed file.
+	source [sha256.Size]byte
+}
+
+// grant is what one key may do.
+type grant struct {
+	name string
+	// ops and domains are nil when the key may do everything, or act on every served domain.
+	ops     []string
+	domains []string
 }
 
 // LoadKeys reads a key file: one key a line, as "name:key", or "name:sha256:<64 hex digits>"
-// to keep only the key's hash in the file. Blank lines and lines starting with '#' are skipped.
-// Names are for logs; a key may hold ':' characters.
+// to keep only the key's hash in the file, optionally followed by whitespace-separated
+// attributes that narrow what the key may do:
+//
+//	ci:0123456789abcdef
+//	newsletter:sha256:<hex> ops=create,read domains=go.example.com,s.example.com
+//
+// ops= lists the operations allowed (create, read, update, delete; absent: all of them) and
+// domains= the served domains the key may act on (absent: every one; name the default domain
+// to allow it). A request outside them answers 403. Blank lines and lines starting with '#' are
+// skipped. Names are for logs; a key may hold ':' characters but no whitespace.
 func LoadKeys(r io.Reader) (*Keys, error) {
-	k := &Keys{byHash: make(map[[sha256.Size]byte]string)}
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, hash, err := parseKeyLine(line)
-		if err != nil {
-			return nil, fmt.Errorf("api keys line %d: %w", n, err)
-		}
-		k.byHash[hash] = name
-	}
-	if err := sc.Err(); err != nil {
+	b, err := io.ReadAll(r)
+	if err != nil {
 		return nil, fmt.Errorf("read api keys: %w", err)
 	}
+	set, err := parseKeys(b)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keys{}
+	k.set.Store(set)
 	return k, nil
 }
 
 // LoadKeysFile reads a key file (see LoadKeys).
 func LoadKeysFile(path string) (*Keys, error) {
-	f, err := os.Open(path) //nolint:gosec // the path is the operator's configuration
+	b, err := os.ReadFile(path) //nolint:gosec // the path is the operator's configuration
 	if err != nil {
 		return nil, fmt.Errorf("open api keys: %w", err)
 	}
-	defer func() { _ = f.Close() }()
-	return LoadKeys(f)
+	return LoadKeys(bytes.NewReader(b))
 }
 
-func parseKeyLine(line string) (string, [sha256.Size]byte, error) {
+func parseKeys(b []byte) (*keySet, error) {
+	set := &keySet{byHash: make(map[[sha256.Size]byte]*grant), source: sha256.Sum256(b)}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		hash, g, err := parseKeyLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("api keys line %d: %w", n, err)
+		}
+		set.byHash[hash] = g
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read api keys: %w", err)
+	}
+	return set, nil
+}
+
+func parseKeyLine(line string) ([sha256.Size]byte, *grant, error) {
 	var hash [sha256.Size]byte
-	name, key, ok := strings.Cut(line, ":")
+	fields := strings.Fields(line)
+	name, key, ok := strings.Cut(fields[0], ":")
 	if !ok || name == "" {
-		return "", hash, fmt.Errorf(`want "name:key" or "name:sha256:<hex>"`)
+		return hash, nil, fmt.Errorf(`want "name:key" or "name:sha256:<hex>"`)
+	}
+	g := &grant{name: name}
+	for _, attr := range fields[1:] {
+		if err := g.parseAttribute(attr); err != nil {
+			return hash, nil, fmt.Errorf("key %q: %w", name, err)
+		}
 	}
 	if h, ok := strings.CutPrefix(key, "sha256:"); ok {
 		b, err := hex.DecodeString(h)
 		if err != nil || len(b) != sha256.Size {
-			return "", hash, fmt.Errorf("key %q: sha256 needs 64 hex digits", name)
+			return hash, nil, fmt.Errorf("key %q: sha256 needs 64 hex digits", name)
 		}
 		copy(hash[:], b)
-		return name, hash, nil
+		return hash, g, nil
 	}
 	if len(key) < MinKeyLength {
-		return "", hash, fmt.Errorf("key %q: shorter than %d characters", name, MinKeyLength)
+		return hash, nil, fmt.Errorf("key %q: shorter than %d characters", name, MinKeyLength)
 	}
-	return name, sha256.Sum256([]byte(key)), nil
+	return sha256.Sum256([]byte(key)), g, nil
+}
+
+func (g *grant) parseAttribute(attr string) error {
+	what, list, _ := strings.Cut(attr, "=")
+	values := strings.Split(list, ",")
+	switch {
+	case list == "" || slices.Contains(values, ""):
+		return fmt.Errorf("attribute %q: want %s=<a>,<b>", attr, what)
+	case what == "ops" && g.ops == nil:
+		for _, op := range values {
+			if !slices.Contains(allOps, op) {
+				return fmt.Errorf("unknown operation %q; want some of %s", op, strings.Join(allOps, ","))
+			}
+		}
+		g.ops = values
+	case what == "domains" && g.domains == nil:
+		for _, d := range values {
+			n, err := links.NormalizeDomain(d)
+			if err != nil {
+				return fmt.Errorf("domains: %w", err)
+			}
+			g.domains = append(g.domains, n)
+		}
+	default:
+		return fmt.Errorf("attribute %q: want ops= or domains=, each at most once", attr)
+	}
+	return nil
 }
 
 // Len returns how many keys there are.
-func (k *Keys) Len() int { return len(k.byHash) }
+func (k *Keys) Len() int { return len(k.set.Load().byHash) }
 
-// holder returns the name of the key in r's "Authorization: Bearer <key>" header. Looking up
-// the key's hash, rather than comparing keys, leaks nothing usable through timing.
+// holder returns the name of the key in r's "Authorization: Bearer <key>" header.
 func (k *Keys) holder(r *http.Request) (string, bool) {
-	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || k == nil {
+	g, ok := k.grant(r)
+	if !ok {
 		return "", false
 	}
-	name, ok := k.byHash[sha256.Sum256([]byte(strings.TrimSpace(key)))]
-	return name, ok
+	return g.name, true
+}
+
+// grant returns what the key in r's "Authorization: Bearer <key>" header may do. Looking up
+// the key's hash, rather than comparing keys, leaks nothing usable through timing.
+func (k *Keys) grant(r *http.Request) (*grant, bool) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || k == nil {
+		return nil, false
+	}
+	g, ok := k.set.Load().byHash[sha256.Sum256([]byte(strings.TrimSpace(key)))]
+	return g, ok
+}
+
+func (g *grant) allowsOp(op string) bool {
+	return g.ops == nil || slices.Contains(g.ops, op)
+}
+
+// allowsDomain reports whether the key may act on host (normalized; the default domain by name).
+func (g *grant) allowsDomain(host string) bool {
+	return g.domains == nil || slices.Contains(g.domains, host)
 }

@@ -23,17 +23,36 @@ import (
 
 // Metrics are the create API's metrics (DESIGN.md §5), on the registry they were made with.
 type Metrics struct {
-	requests *prometheus.CounterVec
+	requests          *prometheus.CounterVec
+	batchSize         prometheus.Histogram
+	rateLimited       *prometheus.CounterVec
+	rateLimitFallback prometheus.Counter
 }
 
 // NewMetrics registers the API's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	return &Metrics{
+	m := &Metrics{
 		requests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Name: "shortlink_api_requests_total",
-			Help: "Create API requests by operation (create, get, update, delete) and result.",
+			Help: "Create API requests by operation (create, batch, get, list, visits, update, delete) and result.",
 		}, []string{"operation", "result"}),
+		batchSize: promauto.With(reg).NewHistogram(prometheus.HistogramOpts{
+			Name:    "shortlink_api_batch_size",
+			Help:    "Links asked for in each well-formed batch create request.",
+			Buckets: []float64{1, 10, 50, 100, 250, 500, 1000},
+		}),
+		rateLimited: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "shortlink_api_rate_limited_total",
+			Help: "API requests refused with 429, by the limit that refused them (ip, key).",
+		}, []string{"scope"}),
+		rateLimitFallback: promauto.With(reg).NewCounter(prometheus.CounterOpts{
+			Name: "shortlink_api_rate_limit_fallback_total",
+			Help: "Rate-limit decisions made by the in-process limiter because Redis could not decide.",
+		}),
 	}
+	m.rateLimited.WithLabelValues(scopeIP)
+	m.rateLimited.WithLabelValues(scopeKey)
+	return m
 }
 
 func (m *Metrics) request(operation, result string) {

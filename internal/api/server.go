@@ -22,9 +22,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
@@ -36,6 +40,9 @@ type Store interface {
 	GetWithVisits(ctx context.Context, domain, code string) (store.Row, int64, error)
 	PatchAPILink(ctx context.Context, domain, code string, apply func(links.Link) (links.Link, error)) (store.Row, error)
 	DeleteAPILink(ctx context.Context, domain, code string) (int64, error)
+	CreateAPILinks(ctx context.Context, ls []links.Link, encode func(uint64) string) ([]store.Row, error)
+	ListLinks(ctx context.Context, q store.ListQuery) ([]store.Row, error)
+	VisitSeries(ctx context.Context, domain, code string, first time.Time, step time.Duration, n int) ([]store.VisitCount, error)
 }
 
 // Config is what the operator of the redirector configures for the API.
@@ -44,10 +51,16 @@ type Config struct {
 	DefaultDomain string
 	// Domains are the further served hosts a link may ask for.
 	Domains []string
-	// Blocked are hosts (and their subdomains) no link may target.
+	// Blocked are hosts (and their subdomains) no link may target, when Deps.Policy is nil.
 	Blocked []string
-	// Scheme of the short URLs answered; default "https".
-	Scheme string
+	// DefaultURL is where the default domain is reached, the start of the short URLs answered
+	// for its links; default "https://" + DefaultDomain. Other domains' are https://<domain>/.
+	DefaultURL string
+	// IPLimit and KeyLimit are the rate limits per client IP (IPv6: per /64) and per API key,
+	// enforced with Deps.Limiter; a zero Rate disables one.
+	IPLimit, KeyLimit cache.Limit
+	// TrustedProxies are the peers whose X-Forwarded-For names the client (see ClientIP).
+	TrustedProxies []netip.Prefix
 }
 
 // Deps are what NewHandler needs.
@@ -61,6 +74,11 @@ type Deps struct {
 	Metrics *Metrics
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Limiter enforces Config.IPLimit and Config.KeyLimit; nil means no rate limits.
+	Limiter Limiter
+	// Policy returns the current URL policy (links.PolicyFile.Policy, which follows the
+	// blocklist file); nil means a fixed one of the served domains and Config.Blocked.
+	Policy func() *links.Policy
 	Config Config
 }
 
@@ -71,9 +89,11 @@ type server struct {
 	keys          *Keys
 	metrics       *Metrics
 	log           *slog.Logger
-	policy        *links.Policy
+	policy        func() *links.Policy
 	defaultDomain string
-	scheme        string
+	defaultURL    string
+	now           func() time.Time
+	limits        rateLimits
 }
 
 // NewHandler returns the create API's handler for paths under /api/v1/. Every request needs
@@ -86,41 +106,68 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new api handler: default domain: %w", err)
 	}
-	policy, err := links.NewPolicy(append([]string{def}, d.Config.Domains...), d.Config.Blocked)
-	if err != nil {
-		return nil, fmt.Errorf("new api handler: %w", err)
-	}
 	s := &server{store: d.Store, codec: d.Codec, keys: d.Keys, metrics: d.Metrics, log: d.Logger,
-		policy: policy, defaultDomain: def, scheme: d.Config.Scheme}
+		policy: d.Policy, defaultDomain: def, defaultURL: strings.TrimSuffix(d.Config.DefaultURL, "/"), now: time.Now}
+	if s.policy == nil {
+		policy, err := links.NewPolicy(append([]string{def}, d.Config.Domains...), d.Config.Blocked)
+		if err != nil {
+			return nil, fmt.Errorf("new api handler: %w", err)
+		}
+		s.policy = func() *links.Policy { return policy }
+	}
 	if s.metrics == nil {
 		s.metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.scheme == "" {
-		s.scheme = "https"
+	if s.defaultURL == "" {
+		s.defaultURL = "https://" + def
 	}
+	s.limits = newRateLimits(d)
 	s.routes()
 	return s.mux, nil
 }
 
+// route is one endpoint: its pattern, its `operation` label and what a key must be allowed.
+type route struct {
+	pattern, operation, scope string
+	handle                    func(http.ResponseWriter, *http.Request) error
+}
+
+// routeTable lists every endpoint needing a key; openapi.json describes each of them.
+func (s *server) routeTable() []route {
+	return []route{
+		{"POST /api/v1/links", "create", opCreate, s.create},
+		{"POST /api/v1/links:batch", "batch", opCreate, s.batch},
+		{"GET /api/v1/links", "list", opRead, s.list},
+		{"GET /api/v1/links/{code}", "get", opRead, s.get},
+		{"GET /api/v1/links/{code}/visits", "visits", opRead, s.visits},
+		{"PATCH /api/v1/links/{code}", "update", opUpdate, s.update},
+		{"DELETE /api/v1/links/{code}", "delete", opDelete, s.delete},
+	}
+}
+
 func (s *server) routes() {
 	s.mux = http.NewServeMux()
-	s.mux.Handle("POST /api/v1/links", s.op("create", s.create))
-	s.mux.Handle("GET /api/v1/links/{code}", s.op("get", s.get))
-	s.mux.Handle("PATCH /api/v1/links/{code}", s.op("update", s.update))
-	s.mux.Handle("DELETE /api/v1/links/{code}", s.op("delete", s.delete))
+	for _, rt := range s.routeTable() {
+		s.mux.Handle(rt.pattern, s.op(rt.operation, s.authorize(rt.scope, rt.handle)))
+	}
+	s.mux.HandleFunc(openAPIPattern, serveOpenAPI)
 	s.mux.Handle("/api/v1/", s.op("unknown", func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
 }
 
-// op checks the key, bounds the body, runs h, answers its error and counts the request.
+// op applies the rate limits, checks the key, bounds the body, runs h, answers its error and
+// counts the request.
 func (s *server) op(operation string, h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := errUnauthorized
-		if _, ok := s.keys.holder(r); ok {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-			err = h(w, r)
+		err := s.rateLimit(w, r)
+		if err == nil {
+			err = errUnauthorized
+			if _, ok := s.keys.holder(r); ok {
+				r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(operation))
+				err = h(w, r)
+			}
 		}
 		result := "ok"
 		if err != nil {
@@ -128,4 +175,12 @@ func (s *server) op(operation string, h func(http.ResponseWriter, *http.Request)
 		}
 		s.metrics.request(operation, result)
 	})
+}
+
+// bodyLimit bounds the body of a request: a batch may be larger than one link.
+func bodyLimit(operation string) int64 {
+	if operation == "batch" {
+		return MaxBatchBodyBytes
+	}
+	return MaxBodyBytes
 }

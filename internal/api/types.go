@@ -83,6 +83,42 @@ type LinkResponse struct {
 	Visits *int64 `json:"visits,omitempty"`
 }
 
+// BatchResponse answers a batch create: how many links were created, and one result per link
+// of the request, in its order.
+type BatchResponse struct {
+	Created int           `json:"created"`
+	Results []BatchResult `json:"results"`
+}
+
+// BatchResult is the outcome of one link of a batch: status 201 with the link, or 400, 403 or
+// 409 with the error a single create would have answered.
+type BatchResult struct {
+	Status int            `json:"status"`
+	Link   *LinkResponse  `json:"link,omitempty"`
+	Error  *ErrorResponse `json:"error,omitempty"`
+}
+
+// ListResponse is one page of links; NextCursor, absent on the last page, asks for the next.
+type ListResponse struct {
+	Links      []LinkResponse `json:"links"`
+	NextCursor string         `json:"nextCursor,omitempty"`
+}
+
+// VisitsResponse is a link's visits over time: one point a bucket (empty ones too) and their sum.
+type VisitsResponse struct {
+	Code   string       `json:"code"`
+	Domain string       `json:"domain,omitempty"`
+	Step   string       `json:"step"`
+	Points []VisitPoint `json:"points"`
+	Total  int64        `json:"total"`
+}
+
+// VisitPoint is the number of visits in the bucket starting at Start.
+type VisitPoint struct {
+	Start  time.Time `json:"start"`
+	Visits int64     `json:"visits"`
+}
+
 // ErrorResponse is every error body: what went wrong and, for a refused input, which field.
 type ErrorResponse struct {
 	Error string `json:"error"`
@@ -107,27 +143,60 @@ func DecodeLinkRequest(r io.Reader) (LinkRequest, error) {
 		}
 		return LinkRequest{}, badField("body", "must hold exactly one JSON object")
 	}
+	return decodeFields(raw)
+}
+
+// decodeLinkObject is DecodeLinkRequest for one item of a batch: a single JSON value already
+// (the batch was decoded as an array), so it needs no stream and no check for trailing data.
+func decodeLinkObject(item json.RawMessage) (LinkRequest, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(item, &raw); err != nil {
+		return LinkRequest{}, badField("body", "must be one JSON object")
+	}
+	return decodeFields(raw)
+}
+
+// decodeFields decodes each field of a request, in name order so that the field an error
+// names does not depend on the order the client wrote them in.
+func decodeFields(raw map[string]json.RawMessage) (LinkRequest, error) {
 	var req LinkRequest
-	fields := req.fields()
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
-		decode, ok := fields[name]
-		if !ok {
+		known, err := req.decodeField(name, raw[name])
+		if !known {
 			return LinkRequest{}, badField(name, "is not a known field")
 		}
-		if err := decode(raw[name]); err != nil {
+		if err != nil {
 			return LinkRequest{}, badField(name, fieldReason(err))
 		}
 	}
 	return req, nil
 }
 
-func (req *LinkRequest) fields() map[string]func(json.RawMessage) error {
-	return map[string]func(json.RawMessage) error{
-		"target": req.Target.decode, fieldCode: req.Code.decode, "domain": req.Domain.decode,
-		"redirectType": req.RedirectType.decode, "forwardQuery": req.ForwardQuery.decode,
-		"validSince": req.ValidSince.decode, "validUntil": req.ValidUntil.decode,
-		"expiredTarget": req.ExpiredTarget.decode, "suspend": req.Suspend.decode, "tags": req.Tags.decode,
+// decodeField decodes b into the field called name, reporting whether there is one.
+func (req *LinkRequest) decodeField(name string, b json.RawMessage) (bool, error) {
+	switch name {
+	case "target":
+		return true, req.Target.decode(b)
+	case fieldCode:
+		return true, req.Code.decode(b)
+	case "domain":
+		return true, req.Domain.decode(b)
+	case "redirectType":
+		return true, req.RedirectType.decode(b)
+	case "forwardQuery":
+		return true, req.ForwardQuery.decode(b)
+	case "validSince":
+		return true, req.ValidSince.decode(b)
+	case "validUntil":
+		return true, req.ValidUntil.decode(b)
+	case "expiredTarget":
+		return true, req.ExpiredTarget.decode(b)
+	case "suspend":
+		return true, req.Suspend.decode(b)
+	case "tags":
+		return true, req.Tags.decode(b)
 	}
+	return false, nil
 }
 
 func fieldReason(err error) string {

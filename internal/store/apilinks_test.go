@@ -66,7 +66,7 @@ func TestCreateAPILinkRevivesTombstone(t *testing.T) {
 	if err != nil || row.Source != links.SourceAPI || row.Owner != "" || row.OwnerUID != "" || row.Version <= tomb.Version {
 		t.Fatalf("create over a tombstone = %+v, %v", row, err)
 	}
-	if n := visits(t, s, "", "old"); n != -1 {
+	if n := visits(t, s, "old"); n != -1 {
 		t.Fatalf("the tombstone's visits (%d) survived the new holder", n)
 	}
 }

@@ -102,7 +102,7 @@ func (tt holderCase) run(t *testing.T, s *Store, code string) {
 			t.Errorf("row after takeover = %+v, want held by %s claimed at %v", after, claimant.Link.OwnerUID, claimant.CreatedAt)
 		}
 	}
-	if got := visits(t, s, "", code); got != tt.wantVisits {
+	if got := visits(t, s, code); got != tt.wantVisits {
 		t.Errorf("visits = %d, want %d", got, tt.wantVisits)
 	}
 }

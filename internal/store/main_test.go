@@ -47,7 +47,7 @@ type testDB struct {
 }
 
 // newEmptyDB creates a database without running migrations.
-func newEmptyDB(t *testing.T) testDB {
+func newEmptyDB(t testing.TB) testDB {
 	t.Helper()
 	name := fmt.Sprintf("store_test_%d", dbCounter.Add(1))
 	env := shared.Env(t)
@@ -58,7 +58,7 @@ func newEmptyDB(t *testing.T) testDB {
 }
 
 // newDB creates a migrated database.
-func newDB(t *testing.T) testDB {
+func newDB(t testing.TB) testDB {
 	t.Helper()
 	db := newEmptyDB(t)
 	if err := Migrate(context.Background(), db.direct); err != nil {
@@ -67,7 +67,7 @@ func newDB(t *testing.T) testDB {
 	return db
 }
 
-func openStore(t *testing.T, url string, opts Options) *Store {
+func openStore(t testing.TB, url string, opts Options) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), url, opts)
 	if err != nil {
@@ -132,12 +132,12 @@ func queryInt(t *testing.T, s *Store, sql string, args ...any) int64 {
 	return n
 }
 
-// visits returns the url_stats count of a code, or -1 when it has no row.
-func visits(t *testing.T, s *Store, domain, code string) int64 {
+// visits returns the url_stats count of a code on the default domain, or -1 when it has no row.
+func visits(t *testing.T, s *Store, code string) int64 {
 	t.Helper()
 	var n int64
 	err := s.Pool().QueryRow(context.Background(),
-		"SELECT visits FROM url_stats WHERE domain = $1 AND code = $2", domain, code).Scan(&n)
+		"SELECT visits FROM url_stats WHERE domain = '' AND code = $1", code).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return -1
 	}

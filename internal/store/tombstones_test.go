@@ -92,7 +92,7 @@ func TestPurgeTombstones(t *testing.T) {
 	if row := mustGet(t, s, "", "recent"); !row.Deleted {
 		t.Error("the recent tombstone is gone or revived")
 	}
-	if mustGet(t, s, "", "live").Deleted || visits(t, s, "", "live") != 3 {
+	if mustGet(t, s, "", "live").Deleted || visits(t, s, "live") != 3 {
 		t.Error("the live link or its visits were touched")
 	}
 }

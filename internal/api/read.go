@@ -1,0 +1,147 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
+)
+
+const (
+	// DefaultListLimit and MaxListLimit bound a page of the listing.
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+	// MaxVisitPoints bounds the buckets of a visit series.
+	MaxVisitPoints = 2000
+	// defaultVisitSpan is how far back a visit series goes without from=.
+	defaultVisitSpan = 30 * 24 * time.Hour
+)
+
+// visitSteps are the bucket sizes of a visit series; a day is 24 hours of UTC.
+var visitSteps = map[string]time.Duration{"hour": time.Hour, "day": 24 * time.Hour}
+
+// list answers a page of the links of a domain, declared or not, in code order. The cursor is
+// opaque to clients: the last code of the page, base64url-encoded.
+func (s *server) list(w http.ResponseWriter, r *http.Request) error {
+	domain, err := s.domain(r, optional[string]{})
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit := DefaultListLimit
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > MaxListLimit {
+			return badField("limit", "must be an integer from 1 to "+strconv.Itoa(MaxListLimit))
+		}
+	}
+	after, err := decodeCursor(q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	tag := q.Get("tag")
+	if utf8.RuneCountInString(tag) > links.MaxTagLength {
+		return badField("tag", "is longer than any tag")
+	}
+	// One more than the page tells whether there is a next one.
+	rows, err := s.store.ListLinks(r.Context(), store.ListQuery{Domain: domain, Tag: tag, After: after, Limit: limit + 1})
+	if err != nil {
+		return err
+	}
+	out := ListResponse{Links: make([]LinkResponse, 0, min(len(rows), limit))}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(rows[limit-1].Code))
+	}
+	for _, row := range rows {
+		out.Links = append(out.Links, s.response(row, nil))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func decodeCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !links.ValidCode(string(b)) {
+		return "", badField("cursor", "is not a cursor this API gave")
+	}
+	return string(b), nil
+}
+
+// visits answers a link's visits in buckets of an hour or a day (UTC): from is rounded down to
+// its bucket, and the buckets run while they start before to.
+func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
+	domain, code, err := s.key(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	stepName := q.Get("step")
+	if stepName == "" {
+		stepName = "day"
+	}
+	step, ok := visitSteps[stepName]
+	if !ok {
+		return badField("step", `must be "hour" or "day"`)
+	}
+	to, err := queryTime(q.Get("to"), "to", s.now())
+	if err != nil {
+		return err
+	}
+	from, err := queryTime(q.Get("from"), "from", to.Add(-defaultVisitSpan))
+	if err != nil {
+		return err
+	}
+	if !from.Before(to) {
+		return badField("from", "must be before to")
+	}
+	first := from.UTC().Truncate(step) // UTC hours and days are whole multiples since the epoch
+	n := int((to.Sub(first) + step - 1) / step)
+	if n > MaxVisitPoints {
+		return badField("from", "asks for more than "+strconv.Itoa(MaxVisitPoints)+" buckets; narrow from and to, or use step=day")
+	}
+	counts, err := s.store.VisitSeries(r.Context(), domain, code, first, step, n)
+	if err != nil {
+		return err
+	}
+	out := VisitsResponse{Code: code, Domain: domain, Step: stepName, Points: make([]VisitPoint, len(counts))}
+	for i, c := range counts {
+		out.Points[i] = VisitPoint{Start: c.Start.UTC(), Visits: c.Visits}
+		out.Total += c.Visits
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func queryTime(v, field string, def time.Time) (time.Time, error) {
+	if v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, badField(field, "must be an RFC 3339 time")
+	}
+	return t, nil
+}
