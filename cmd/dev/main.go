@@ -15,8 +15,8 @@ limitations under the License.
 */
 
 // Command dev runs the whole Shortlink platform on this machine for `make dev`: the Kubernetes
-// control plane, PostgreSQL, PgBouncer, Redis, the manager and the redirector, with
-// config/samples applied. It writes bin/dev/env once everything answers and stays in the
+// control plane, PostgreSQL, PgBouncer, Redis, the manager and the redirector (with the create
+// API and a development key made for the run), with config/samples applied. It writes bin/dev/env once everything answers and stays in the
 // foreground; Ctrl-C or SIGTERM stops every process it started.
 package main
 
@@ -129,8 +129,12 @@ Shortlink is ready (%s). Try this in another shell:
   curl -s $METRICS_URL | grep ^shortlink_redirect_requests_total
   curl -s $MANAGER_METRICS_URL | grep ^shortlink_links
 
+  # The create API (%s), with this run's development key:
+  curl -s -H "Authorization: Bearer $API_KEY" -d '{"target":"https://example.com/from-the-api"}' $API_URL/links
+  curl -i $REDIRECTOR_URL/<the code it answered>
+
 Logs: bin/dev/logs/manager.log, bin/dev/logs/redirector.log. Ctrl-C stops everything.
-`, ready.Round(100*time.Millisecond), kubectl, p.RedirectorURL()+"/docs", p.DefaultDomain()))
+`, ready.Round(100*time.Millisecond), kubectl, p.RedirectorURL()+"/docs", p.DefaultDomain(), p.APIURL()))
 }
 
 // say writes a line of progress; a closed terminal is no reason to stop.

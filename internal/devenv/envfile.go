@@ -35,6 +35,9 @@ func (p *Platform) EnvVars() [][2]string {
 		{"METRICS_URL", "http://" + p.RedirectorMetricsAddr + "/metrics"},
 		{"MANAGER_METRICS_URL", "http://" + p.ManagerMetricsAddr + "/metrics"},
 	}
+	if p.api.key != "" {
+		vars = append(vars, [2]string{"API_URL", p.APIURL()}, [2]string{"API_KEY", p.APIKey()})
+	}
 	if p.Manager != nil {
 		vars = append(vars, [2]string{"MANAGER_PID", strconv.Itoa(p.Manager.Pid())})
 	}
@@ -45,7 +48,8 @@ func (p *Platform) EnvVars() [][2]string {
 }
 
 // WriteEnvFile writes EnvVars as shell-sourceable KEY='value' lines to path atomically: a
-// reader sees either no file or the whole of it.
+// reader sees either no file or the whole of it. The file holds the run's API key, so only its
+// owner may read it (CreateTemp's 0600).
 func (p *Platform) WriteEnvFile(path string) error {
 	var b strings.Builder
 	for _, kv := range p.EnvVars() {
@@ -61,9 +65,6 @@ func (p *Platform) WriteEnvFile(path string) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // URLs of loopback servers, no secret
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

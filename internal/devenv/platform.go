@@ -15,8 +15,9 @@ limitations under the License.
 */
 
 // Package devenv runs the whole Shortlink platform on this machine — etcd, kube-apiserver,
-// kube-controller-manager, PostgreSQL, PgBouncer, Redis, the manager and the redirector — for
-// `make dev` and the whole-platform tests. It holds process wiring only, no product logic.
+// kube-controller-manager, PostgreSQL, PgBouncer, Redis, the manager and the redirector with
+// the create API on — for `make dev` and the whole-platform tests. It holds process wiring
+// only, no product logic.
 package devenv
 
 import (
@@ -60,6 +61,7 @@ type Platform struct {
 	ManagerMetricsAddr, ManagerProbeAddr string
 
 	opts Options
+	api  apiFiles
 }
 
 // Start starts every component and waits until the manager and the redirector are ready. On
@@ -92,6 +94,9 @@ func Start(ctx context.Context, opts Options) (p *Platform, err error) {
 		return p, err
 	}
 	if err := p.linkLogs(); err != nil {
+		return p, err
+	}
+	if err := p.writeAPIFiles(); err != nil {
 		return p, err
 	}
 	p.step("Starting the manager")

@@ -75,7 +75,8 @@ func (p *Platform) StopManager() error {
 	return err
 }
 
-// StartRedirector starts the redirector through PgBouncer and waits for /_/readyz.
+// StartRedirector starts the redirector through PgBouncer, with the create API on, and waits
+// for /_/readyz.
 func (p *Platform) StartRedirector(ctx context.Context) error {
 	proc, err := p.startRedirector(ctx, "redirector", p.RedirectorAddr, p.RedirectorMetricsAddr)
 	p.Redirector = proc
@@ -89,14 +90,16 @@ func (p *Platform) StartExtraRedirector(ctx context.Context, name, addr, metrics
 }
 
 func (p *Platform) startRedirector(ctx context.Context, name, addr, metricsAddr string) (*localenv.Process, error) {
-	env := []string{
+	env := append([]string{
 		"LISTEN_ADDRESS=" + addr,
 		"METRICS_ADDRESS=" + metricsAddr,
 		"DATABASE_URL=" + p.PgBouncerURL(),
 		"REDIS_URL=" + p.Env.Redis.URL(),
 		"DEFAULT_DOMAIN=" + p.opts.DefaultDomain,
+		// The short URLs the API answers are this redirector's, as the manager's status shows.
+		"BASE_URL=" + p.RedirectorURL(),
 		"SHUTDOWN_TIMEOUT=20s",
-	}
+	}, p.apiEnv()...)
 	proc, err := p.Env.StartProcess(name, filepath.Join(p.opts.BinDir, "redirector"), nil, env)
 	if err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ func TestEnvFileSourcesInAShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []string{"KUBECONFIG", "DATABASE_URL", "PGBOUNCER_URL", "REDIS_URL", "REDIRECTOR_URL",
-		"METRICS_URL", "MANAGER_METRICS_URL", "MANAGER_PID", "REDIRECTOR_PID"}
+		"METRICS_URL", "MANAGER_METRICS_URL", "MANAGER_PID", "REDIRECTOR_PID", "API_URL", "API_KEY"}
 	script := `set -a; . "$1"; set +a; for k in ` + strings.Join(keys, " ") +
 		`; do eval "v=\${$k}"; [ -n "$v" ] || { echo "missing $k"; exit 1; }; done; "$2" get shortlinks -A -o name`
 	out, err := exec.Command("sh", "-c", script, "sh", path, filepath.Join(p.Env.Kube.AssetsDir, "kubectl")).CombinedOutput() //nolint:gosec // our script

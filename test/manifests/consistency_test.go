@@ -153,7 +153,9 @@ func compareWorkloads(t *testing.T, name string, a, b *unstructured.Unstructured
 	}
 }
 
-// envNames lists a container's environment: literal values, and the key of each reference.
+// envNames lists a container's environment: literal values, and the key of each reference,
+// sorted: kustomize's strategic merge puts a component's entries first, and no entry refers to
+// another with $(NAME), so the order means nothing.
 func envNames(c map[string]any) []string {
 	var out []string
 	env, _ := c["env"].([]any)
@@ -169,6 +171,7 @@ func envNames(c map[string]any) []string {
 			out = append(out, fmt.Sprint(m["name"]))
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -322,6 +325,9 @@ func TestPgBouncerSizedForMaxReplicas(t *testing.T) {
 			pods := maxReplicas + (maxReplicas+3)/4
 			redirector := containers(t, r.component(t, "redirector"))[0]
 			perPod := atoi(t, redirector, "DATABASE_MAX_CONNS") + atoi(t, redirector, "STATS_MAX_CONNS")
+			if envValue(redirector, "API") == "true" {
+				perPod += atoi(t, redirector, "API_MAX_CONNS") // the create API's own pool
+			}
 			maxClient := iniInt(t, ini, "max_client_conn")
 			if need := pods * perPod; maxClient < need {
 				t.Errorf("max_client_conn %d < %d redirector pods x %d connections = %d", maxClient, pods, perPod, need)

@@ -107,7 +107,36 @@ them all while another is down. See docs/operations.md for the arithmetic.
 {{- if .Values.pgbouncer.maxClientConn }}
 {{- .Values.pgbouncer.maxClientConn }}
 {{- else }}
-{{- $perPod := add .Values.redirector.database.maxConns .Values.redirector.database.statsMaxConns }}
-{{- mul (include "shortlink.redirector.maxPods" . | int) $perPod }}
+{{- mul (include "shortlink.redirector.maxPods" . | int) (include "shortlink.redirector.connsPerPod" . | int) }}
 {{- end }}
+{{- end }}
+
+{{/*
+PgBouncer client connections one redirector pod opens at most: lookups, stats, and the create
+API's pool when the API is on.
+*/}}
+{{- define "shortlink.redirector.connsPerPod" -}}
+{{- $n := add .Values.redirector.database.maxConns .Values.redirector.database.statsMaxConns }}
+{{- if .Values.api.enabled }}{{ $n = add $n .Values.api.maxConns }}{{ end }}
+{{- $n }}
+{{- end }}
+
+{{/*
+Redirector replicas at most, without the rollout surge: API_REPLICAS, the divisor of the rate
+limits when Redis is down and each pod limits alone.
+*/}}
+{{- define "shortlink.redirector.maxReplicas" -}}
+{{- if .Values.redirector.autoscaling.enabled }}{{ .Values.redirector.autoscaling.maxReplicas }}
+{{- else }}{{ .Values.redirector.replicas }}{{ end }}
+{{- end }}
+
+{{/*
+The Secrets of the create API: the keys file and the code key.
+*/}}
+{{- define "shortlink.api.keysSecret" -}}
+{{- default (include "shortlink.component" (list . "api-keys")) .Values.api.keysSecretName }}
+{{- end }}
+
+{{- define "shortlink.api.codeKeySecret" -}}
+{{- default (include "shortlink.component" (list . "api-code-key")) .Values.api.codeKeySecretName }}
 {{- end }}
