@@ -60,6 +60,7 @@ func scenarios() []scenario {
 		{name: "operator", binaries: []string{"./cmd/manager"}, run: operatorScenario},
 		{name: "redirector", binaries: []string{"./cmd/redirector", "./test/bench/baseline"}, run: redirectorScenarios},
 		{name: "platform", run: liveScenario},
+		{name: "create", binaries: []string{"./cmd/redirector", "./test/bench/createbaseline"}, run: createScenarios},
 	}
 }
 

@@ -1,0 +1,142 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command createbaseline serves the same-run baselines of the create API's benchmarks: the
+// simplest HTTP server that stores what it is sent in urls through PgBouncer, and nothing else —
+// no key check, no URL policy, no rate limit, no code permutation. POST /api/v1/links decodes
+// {"target"} and runs one plain INSERT; POST /api/v1/links:batch decodes {"links":[{"target"}…]}
+// and runs one plain COPY. Codes are "b<pid>-<counter>"; version takes the column default
+// (nextval of urls_version_seq), as every write to urls must. The pool is sized like the API's.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "createbaseline:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("createbaseline", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "listen address")
+	dbURL := fs.String("database-url", "", "PgBouncer URL")
+	maxConns := fs.Int("database-max-conns", 4, "pool size, as the create API's (--api-max-conns)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := pgxpool.ParseConfig(*dbURL)
+	if err != nil {
+		return err
+	}
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec // PgBouncer, transaction pooling
+	cfg.MaxConns = int32(min(*maxConns, 1<<20))                 //nolint:gosec // bounded
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	b := &baseline{pool: pool, prefix: "b" + strconv.Itoa(os.Getpid()) + "-"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/links", b.create)
+	mux.HandleFunc("POST /api/v1/links:batch", b.batch)
+	mux.HandleFunc("GET /_/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := pool.Ping(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		}
+	})
+	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); _ = srv.Shutdown(context.WithoutCancel(ctx)) }()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type baseline struct {
+	pool   *pgxpool.Pool
+	prefix string
+	next   atomic.Int64
+}
+
+type link struct {
+	Target string `json:"target"`
+}
+
+func (b *baseline) code() string { return b.prefix + strconv.FormatInt(b.next.Add(1), 36) }
+
+func (b *baseline) create(w http.ResponseWriter, r *http.Request) {
+	var l link
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&l); err != nil || l.Target == "" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	code := b.code()
+	_, err := b.pool.Exec(r.Context(), `INSERT INTO urls (domain, code, target, source, created_at)
+		VALUES ('', $1, $2, 'api', now())`, code, l.Target)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"code": code})
+}
+
+func (b *baseline) batch(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Links []link `json:"links"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<20)).Decode(&req); err != nil || len(req.Links) == 0 {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	now := time.Now()
+	rows := make([][]any, len(req.Links))
+	for i, l := range req.Links {
+		rows[i] = []any{"", b.code(), l.Target, "api", now}
+	}
+	n, err := b.pool.CopyFrom(r.Context(), pgx.Identifier{"urls"},
+		[]string{"domain", "code", "target", "source", "created_at"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"created": n})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
