@@ -30,6 +30,7 @@ import (
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
 	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
 func TestCreateWritesRowKeyAndStatus(t *testing.T) {
@@ -167,6 +168,25 @@ func TestOldestClaimHoldsTheCodeAndTheNextTakesOver(t *testing.T) {
 	r, _ := row(t, "", code)
 	if r.Target != "https://b.example.com/" || r.OwnerUID != string(newer.UID) || r.Deleted {
 		t.Fatalf("after takeover row = %+v", r)
+	}
+}
+
+// A code made through the create API is held like any other: a ShortLink claiming it later
+// waits with CodeConflict naming api, and the API's link keeps redirecting where it did.
+func TestShortLinkClaimingAnAPIMadeCodeConflicts(t *testing.T) {
+	ns := newNamespace(t)
+	code := "held-" + ns
+	made, err := db.CreateAPILink(context.Background(), links.Link{Code: code, Target: "https://api.example.com/", RedirectType: 302})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := create(t, shortLink(ns, "late", linksv1.ShortLinkSpec{Target: "https://declared.example.com/", Code: code}))
+	got := waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonCodeConflict)
+	if msg := condition(got, linksv1.ConditionReady).Message; !strings.Contains(msg, "is held by api,") {
+		t.Fatalf("conflict message %q does not name the API as the holder", msg)
+	}
+	if r, _ := row(t, "", code); r.Target != "https://api.example.com/" || r.Source != "api" || r.Version != made.Version {
+		t.Fatalf("row = %+v; the ShortLink overwrote the API's link", r)
 	}
 }
 
