@@ -96,6 +96,29 @@ func BenchmarkCreateGeneratedAPILink(b *testing.B) {
 	})
 }
 
+// BenchmarkNextvalInsertBaseline is a generated create as it was before values were drawn in
+// blocks: nextval, then the INSERT, two round trips.
+func BenchmarkNextvalInsertBaseline(b *testing.B) {
+	s, encode := benchStore(b), benchEncode()
+	l := benchLinks(1)[0]
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var n int64
+			if err := s.pool.QueryRow(context.Background(), "SELECT nextval('api_code_seq')").Scan(&n); err != nil {
+				b.Error(err)
+				return
+			}
+			l := l
+			l.Code = encode(uint64(n)) //nolint:gosec // the sequence starts at 0 and only grows
+			if _, err := s.insertAPI(context.Background(), l); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 func BenchmarkInsertBaseline(b *testing.B) {
 	s, l := benchStore(b), benchLinks(1)[0]
 	var n atomic.Int64

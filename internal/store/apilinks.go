@@ -101,13 +101,14 @@ func (s *Store) CreateAPILink(ctx context.Context, l links.Link) (Row, error) {
 	return row, nil
 }
 
-// CreateGeneratedAPILink stores l under a code made from the next value of api_code_seq by
-// encode (a links.Codec's Encode). A value whose code is already held is skipped for the next
-// one, so a code someone declared is never taken; l.Code is ignored.
+// CreateGeneratedAPILink stores l under a code made from a value of api_code_seq by encode (a
+// links.Codec's Encode). A value whose code is already held is skipped for the next one, so a
+// code someone declared is never taken; l.Code is ignored. Values are drawn in blocks
+// (codeValues), so codes are unique but neither dense nor in creation order across Stores.
 func (s *Store) CreateGeneratedAPILink(ctx context.Context, l links.Link, encode func(uint64) string) (Row, error) {
 	for range maxCodeAttempts {
-		var n int64
-		if err := s.pool.QueryRow(ctx, "SELECT nextval('api_code_seq')").Scan(&n); err != nil {
+		n, err := s.codes.next(ctx, s.pool)
+		if err != nil {
 			return Row{}, wrap("create link: next code", err)
 		}
 		l.Code = encode(uint64(n)) //nolint:gosec // the sequence starts at 0 and only grows

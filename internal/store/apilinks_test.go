@@ -86,6 +86,37 @@ func TestCreateGeneratedAPILinkSkipsHeldCodes(t *testing.T) {
 	}
 }
 
+// TestGeneratedCreatesDrawCodeValuesInBlocks: a generated create takes its value from a block
+// drawn ahead, so api_code_seq moves once per codeBlockSize creates, not once per create, and
+// the codes stay distinct.
+func TestGeneratedCreatesDrawCodeValuesInBlocks(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newDB(t).bouncer, Options{ViaPgBouncer: true})
+	encode := benchEncode()
+	seq := func() int64 { return queryInt(t, s, "SELECT last_value FROM api_code_seq") }
+	create := func() {
+		t.Helper()
+		if _, err := s.CreateGeneratedAPILink(context.Background(), apiLink("", "https://example.com/gen"), encode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create()
+	first := seq()
+	for range codeBlockSize - 1 {
+		create()
+	}
+	if got := seq(); got != first {
+		t.Fatalf("api_code_seq moved from %d to %d within one block of %d creates", first, got, codeBlockSize)
+	}
+	create()
+	if got := seq(); got != first+codeBlockSize {
+		t.Fatalf("api_code_seq = %d after the block ran out, want %d", got, first+codeBlockSize)
+	}
+	if n := queryInt(t, s, "SELECT count(DISTINCT code) FROM urls WHERE source = 'api'"); n != codeBlockSize+1 {
+		t.Fatalf("%d distinct codes, want %d", n, codeBlockSize+1)
+	}
+}
+
 func TestPatchAPILink(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)

@@ -39,6 +39,8 @@ type Options struct {
 // behind each other (lookups and stats flushes) open a Store each.
 type Store struct {
 	pool *pgxpool.Pool
+	// codes are api_code_seq values drawn ahead for generated creates.
+	codes *codeValues
 }
 
 // Open builds a pool for url. It does not connect: the pool dials on first use and again after
@@ -65,7 +67,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, codes: newCodeValues()}, nil
 }
 
 // Close closes every connection, waiting for those in use to be released.
