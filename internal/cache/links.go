@@ -104,19 +104,35 @@ func (c *Cache) Delete(ctx context.Context, domain, code string, version int64) 
 }
 
 func (c *Cache) write(ctx context.Context, script *redis.Script, op, domain, code string, version int64, body string, ttl time.Duration) (bool, error) {
-	k := key(domain, code)
-	if err := checkKey(domain, code); err != nil {
-		return false, fmt.Errorf("%s cache entry %s: %w", op, k, err)
-	}
-	if version < 1 {
-		return false, fmt.Errorf("%s cache entry %s: version %d is not positive", op, k, version)
-	}
-	ms := strconv.FormatInt(ttl.Milliseconds(), 10)
-	n, err := script.Run(ctx, c.rdb, []string{k}, strconv.FormatInt(version, 10), body, ms).Int()
+	sc, err := newScriptCall(op, domain, code, version, body, ttl)
 	if err != nil {
-		return false, fmt.Errorf("%s cache entry %s: %w", op, k, err)
+		return false, err
+	}
+	n, err := script.Run(ctx, c.rdb, []string{sc.key}, sc.args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("%s cache entry %s: %w", op, sc.key, err)
 	}
 	return n == 1, nil
+}
+
+// scriptCall is one run of a compare-version script: the entry's key and the script's ARGV
+// (version, body, TTL in milliseconds).
+type scriptCall struct {
+	key  string
+	args []any
+}
+
+// newScriptCall checks what every write checks: a key that is unambiguous and a positive version.
+func newScriptCall(op, domain, code string, version int64, body string, ttl time.Duration) (scriptCall, error) {
+	k := key(domain, code)
+	if err := checkKey(domain, code); err != nil {
+		return scriptCall{}, fmt.Errorf("%s cache entry %s: %w", op, k, err)
+	}
+	if version < 1 {
+		return scriptCall{}, fmt.Errorf("%s cache entry %s: version %d is not positive", op, k, version)
+	}
+	ms := strconv.FormatInt(ttl.Milliseconds(), 10)
+	return scriptCall{key: k, args: []any{strconv.FormatInt(version, 10), body, ms}}, nil
 }
 
 // Get returns the entry for (domain, code), or an error wrapping links.ErrNotFound when Redis

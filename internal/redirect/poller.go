@@ -87,9 +87,7 @@ func (p *poller) readChanges(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		for _, row := range rows {
-			p.apply(row)
-		}
+		p.apply(rows)
 		if len(rows) < p.r.opts.PollBatch {
 			break
 		}
@@ -106,14 +104,19 @@ func (p *poller) call(ctx context.Context, fn func(context.Context) error) error
 	return fn(ctx)
 }
 
-func (p *poller) apply(row store.Row) {
-	if _, ok := p.applied[row.Version]; ok {
-		return
+// apply invalidates the page's changes not applied yet, then heals Redis with them in one call.
+func (p *poller) apply(rows []store.Row) {
+	fresh := make([]store.Row, 0, len(rows))
+	for _, row := range rows {
+		if _, ok := p.applied[row.Version]; ok {
+			continue
+		}
+		p.applied[row.Version] = struct{}{}
+		p.high = max(p.high, row.Version)
+		p.r.invalidate(key{domain: row.Domain, code: row.Code}, row.Version, sourcePoll)
+		fresh = append(fresh, row)
 	}
-	p.applied[row.Version] = struct{}{}
-	p.high = max(p.high, row.Version)
-	p.r.invalidate(key{domain: row.Domain, code: row.Code}, row.Version, sourcePoll)
-	p.r.healRedis(row)
+	p.r.healRedis(fresh)
 }
 
 func (p *poller) forgetBelow(v int64) {
