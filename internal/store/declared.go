@@ -52,7 +52,10 @@ type Result struct {
 // differs. The holder rule (DESIGN.md §3, oldest claim wins) lets the write through when the row
 // is a tombstone, is already ours (same UID), is the same ShortLink restored under a new UID
 // (same k8s namespace/name), or was claimed later than we claim it ((created_at, owner_uid)
-// ordering, so ties are broken by UID and the order is total).
+// ordering, so ties are broken by UID and the order is total). A claim time is a ShortLink's
+// creationTimestamp, in whole seconds, so the holder's is compared in whole seconds too: an API
+// link (created_at to the microsecond, an empty owner_uid) keeps its code against a ShortLink made
+// later in the same second, whose timestamp would otherwise read as older.
 //
 // The proposed row takes a sequence value even when it ends up a no-op: a harmless gap, and
 // the only way to keep this one statement. The row itself is not written.
@@ -71,7 +74,7 @@ ON CONFLICT (domain, code) DO UPDATE SET
 WHERE (u.deleted
 		OR u.owner_uid = EXCLUDED.owner_uid
 		OR (u.source = 'k8s' AND u.owner = EXCLUDED.owner)
-		OR (u.created_at, u.owner_uid) > (EXCLUDED.created_at, EXCLUDED.owner_uid))
+		OR (date_trunc('second', u.created_at), u.owner_uid) > (EXCLUDED.created_at, EXCLUDED.owner_uid))
 	AND (u.target, u.redirect_type, u.forward_query, u.valid_since, u.valid_until,
 		u.expired_target, u.suspended, u.tags, u.source, u.owner, u.owner_uid, u.install_id,
 		u.created_at, u.deleted)

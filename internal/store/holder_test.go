@@ -56,9 +56,12 @@ func TestUpsertDeclaredHolderRule(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
 	later := t0.Add(time.Hour)
-	apiRow := func(t *testing.T, s *Store, code string) {
-		mustExec(t, s, `INSERT INTO urls (code, target, source, created_at) VALUES ($1, 'https://api.example/', 'api', $2)`, code, t0)
+	apiRowAt := func(at time.Time) func(t *testing.T, s *Store, code string) {
+		return func(t *testing.T, s *Store, code string) {
+			mustExec(t, s, `INSERT INTO urls (code, target, source, created_at) VALUES ($1, 'https://api.example/', 'api', $2)`, code, at)
+		}
 	}
+	apiRow := apiRowAt(t0)
 	tests := []holderCase{
 		{name: "older claim holds against a newer one", setup: holdsFor("team-a/first", "uid-a", t0),
 			claimant: claimBy("team-b/second", "uid-b", later), wantHolder: "team-a/first", wantVisits: 7},
@@ -70,6 +73,12 @@ func TestUpsertDeclaredHolderRule(t *testing.T) {
 			claimant: claimBy("team-a/docs", "uid-2", t0.AddDate(0, 0, 1)), wantVisits: -1},
 		{name: "an API link holds as api", setup: apiRow,
 			claimant: claimBy("team-b/late", "uid-b", later), wantHolder: "api", wantVisits: 7},
+		// creationTimestamp has whole seconds: a ShortLink made in the same second as an API link,
+		// after it, carries a time before the API link's created_at, and must not take it over.
+		{name: "an API link holds against a claim of the same second", setup: apiRowAt(t0.Add(700 * time.Millisecond)),
+			claimant: claimBy("team-b/same-second", "uid-b", t0), wantHolder: "api", wantVisits: 7},
+		{name: "an API link yields to a claim a second older", setup: apiRowAt(t0.Add(700 * time.Millisecond)),
+			claimant: claimBy("team-b/older", "uid-b", t0.Add(-time.Second)), wantVisits: -1},
 		{name: "another owner's tombstone is taken by a newer claimant", setup: tombstoneOf("team-a/gone", "uid-a", t0),
 			claimant: claimBy("team-b/new", "uid-b", later), wantVisits: -1},
 		{name: "own tombstone revived keeps its visits", setup: tombstoneOf("team-a/back", "uid-a", t0),
