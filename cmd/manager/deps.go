@@ -18,11 +18,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
-
-	"flag"
 
 	"github.com/go-logr/logr"
 	"github.com/redis/go-redis/v9"
@@ -87,6 +87,9 @@ func bindLogFlags(fs *flag.FlagSet) *zap.Options {
 	return opts
 }
 
+// newLogger returns the manager's logger; go-redis's own lines go to it too, at debug level.
 func newLogger(opts *zap.Options, w io.Writer) logr.Logger {
-	return zap.New(zap.UseFlagOptions(opts), zap.WriteTo(w))
+	log := zap.New(zap.UseFlagOptions(opts), zap.WriteTo(w))
+	cache.LogTo(slog.New(logr.ToSlogHandler(log)))
+	return log
 }

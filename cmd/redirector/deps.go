@@ -78,6 +78,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	}
 	rd := redirect.ResolverDeps{Store: d.lookups, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
 	if o.redisURL != "" {
+		cache.LogTo(log) // go-redis's own lines, at debug level
 		if d.redis, err = cache.NewClient(o.redisURL, cache.ClientOptions{Name: "shortlink-redirector"}); err != nil {
 			return d, fmt.Errorf("redis: %w", err)
 		}
