@@ -31,6 +31,7 @@ import (
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
 	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
 func TestCreateWritesRowKeyAndStatus(t *testing.T) {
@@ -286,24 +287,13 @@ func TestBlocklistChangeBlocksExistingLinks(t *testing.T) {
 
 func TestPostgresOutageIsReportedAndRecovered(t *testing.T) {
 	ns := newNamespace(t)
-	if err := env.Postgres.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	restarted := false
-	t.Cleanup(func() {
-		if !restarted {
-			_ = env.Postgres.Start(context.Background())
-		}
-	})
+	startPostgres := localenv.StopForTest(t, env.Postgres)
 	sl := create(t, shortLink(ns, "outage", linksv1.ShortLinkSpec{Target: "https://example.com/"}))
 	got := waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonDatabaseUnavailable)
 	if got.Status.ObservedGeneration == got.Generation {
 		t.Error("observedGeneration bumped although the spec was not synced")
 	}
-	if err := env.Postgres.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	restarted = true
+	startPostgres()
 	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
 	if _, ok := row(t, "", "outage"); !ok {
 		t.Fatal("no row after PostgreSQL came back")
@@ -312,15 +302,7 @@ func TestPostgresOutageIsReportedAndRecovered(t *testing.T) {
 
 func TestRedisOutageKeepsReadyAndIsRepaired(t *testing.T) {
 	ns := newNamespace(t)
-	if err := env.Redis.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	restarted := false
-	t.Cleanup(func() {
-		if !restarted {
-			_ = env.Redis.Start(context.Background())
-		}
-	})
+	startRedis := localenv.StopForTest(t, env.Redis)
 	sl := create(t, shortLink(ns, "nocache", linksv1.ShortLinkSpec{Target: "https://example.com/"}))
 	got := waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
 	waitFor(t, "Cached=False", func() (bool, string) {
@@ -328,10 +310,7 @@ func TestRedisOutageKeepsReadyAndIsRepaired(t *testing.T) {
 		c := condition(got, linksv1.ConditionCached)
 		return c != nil && c.Status == metav1.ConditionFalse, "Cached not False"
 	})
-	if err := env.Redis.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	restarted = true
+	startRedis()
 	waitFor(t, "Cached=True and the key written", func() (bool, string) {
 		c := condition(get(t, sl), linksv1.ConditionCached)
 		_, ok := cacheEntry("nocache")

@@ -153,16 +153,12 @@ func TestAPIRateLimitAcrossRedirectors(t *testing.T) {
 		t.Fatalf("allowed %v by the two redirectors; want %d in all", n, burst)
 	}
 
-	if err := env.Redis.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	startRedis := localenv.StopForTest(t, env.Redis)
 	if n := allowedEach("203.0.113.2", burst); n != [2]int{burst / 2, burst / 2} {
 		t.Fatalf("with Redis down, allowed %v; want %d by each", n, burst/2)
 	}
 
-	if err := env.Redis.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	startRedis()
 	rdb := redis.NewClient(&redis.Options{Addr: env.Redis.Addr()})
 	defer func() { _ = rdb.Close() }()
 	probe := 0

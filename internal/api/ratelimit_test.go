@@ -270,9 +270,7 @@ func TestRateLimitSurvivesRedisOutage(t *testing.T) {
 		t.Fatalf("with Redis up = %d, want 404", rec.Code)
 	}
 
-	if err := r.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	startRedis := localenv.StopForTest(t, r)
 	for i, a := range apis {
 		allowed := 0
 		for range burst {
@@ -293,9 +291,7 @@ func TestRateLimitSurvivesRedisOutage(t *testing.T) {
 		}
 	}
 
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	startRedis()
 	n := 0
 	eventually(t, "both replicas to decide in Redis again", func() bool {
 		n++

@@ -31,6 +31,7 @@ import (
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
 func TestNewClientOptions(t *testing.T) {
@@ -101,7 +102,7 @@ func TestRedisDownIsUnavailableThenRecovers(t *testing.T) {
 		t.Fatalf("an error answered by Redis = %v; want an error that is not unavailability", err)
 	}
 
-	start := stopRedis(t, r)
+	start := localenv.StopForTest(t, r)
 	// No deadline on ctx: the client's own timeouts must bound every call.
 	for name, call := range map[string]func() error{
 		"set":     func() error { _, err := c.Set(ctx, l); return err },

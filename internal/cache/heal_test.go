@@ -29,6 +29,7 @@ import (
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
 // A page healed in one pipeline must leave Redis as Set and Delete, one entry at a time, leave
@@ -195,7 +196,7 @@ func TestHealWithRedisDownIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	c, _ := newTestCache(t, cache.Options{})
 	page := []cache.Entry{{Link: links.Link{Code: "down", Target: "https://example.com/", Version: 1}}}
-	start := stopRedis(t, testRedis(t))
+	start := localenv.StopForTest(t, testRedis(t))
 	if _, err := c.Heal(ctx, page); !cache.IsUnavailable(err) {
 		t.Fatalf("Heal with Redis down = %v; want an unavailability error", err)
 	}

@@ -72,25 +72,3 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-// stopRedis stops the shared Redis and returns a function that starts it again, empty, on the
-// same port. Should the test end first, it is started again on cleanup.
-func stopRedis(t *testing.T, r *localenv.Redis) (start func()) {
-	t.Helper()
-	if err := r.Stop(); err != nil {
-		t.Fatalf("stop redis: %v", err)
-	}
-	started := false
-	t.Cleanup(func() {
-		if !started {
-			_ = r.Start(context.Background())
-		}
-	})
-	return func() {
-		t.Helper()
-		started = true
-		if err := r.Start(context.Background()); err != nil {
-			t.Fatalf("start redis: %v", err)
-		}
-	}
-}

@@ -27,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
 // slow refills one request in 1000 s, so no test sees a refill: decisions depend on counts only.
@@ -218,7 +219,7 @@ func TestRateLimiterFallsBackWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("with Redis up: %+v", d)
 	}
 
-	start := stopRedis(t, r)
+	start := localenv.StopForTest(t, r)
 	allowed := 0
 	for range 20 {
 		d := allow(t, rl, "k", slow(10))

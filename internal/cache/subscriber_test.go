@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
 func TestPublishReachesSubscriber(t *testing.T) {
@@ -63,7 +64,7 @@ func TestSubscriberResyncsAfterRedisRestart(t *testing.T) {
 	t.Cleanup(func() { _ = sub.Close() })
 	awaitResync(t, sub)
 
-	stopRedis(t, r)()
+	localenv.StopForTest(t, r)()
 	awaitResync(t, sub)
 
 	inv := cache.Invalidation{Code: "after", Version: 7}

@@ -129,6 +129,36 @@ func ForTest(t testing.TB, opts Options) *Env {
 	return env
 }
 
+// Service is a server of an Env that can be stopped and started again on the same port:
+// *Postgres, *PgBouncer or *Redis.
+type Service interface {
+	Start(ctx context.Context) error
+	Stop() error
+}
+
+// StopForTest stops s for an outage test and returns the function that starts it again,
+// failing t if either fails. Should the test end before calling it, s is started again on
+// cleanup, so that tests sharing s are not left without it.
+func StopForTest(t testing.TB, s Service) (start func()) {
+	t.Helper()
+	if err := s.Stop(); err != nil {
+		t.Fatalf("stop %T: %v", s, err)
+	}
+	started := false
+	t.Cleanup(func() {
+		if !started {
+			_ = s.Start(context.Background())
+		}
+	})
+	return func() {
+		t.Helper()
+		started = true
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatalf("start %T: %v", s, err)
+		}
+	}
+}
+
 // Unavailable ends a test that could not start its environment: a missing binary skips it on a
 // developer's machine but fails it in CI, where a skipped test would have tested nothing.
 func Unavailable(t testing.TB, err error) {

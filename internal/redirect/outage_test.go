@@ -17,7 +17,6 @@ limitations under the License.
 package redirect_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -106,9 +105,7 @@ func TestRedisStoppedMidTraffic(t *testing.T) {
 	tr := startTraffic(h, warm, target)
 	tr.await(t, 200)
 
-	if err := f.env.Redis.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	startRedis := localenv.StopForTest(t, f.env.Redis)
 	redisUp := func() float64 { return f.metric("shortlink_dependency_up", map[string]string{"dependency": "redis"}) }
 	eventually(t, "the breaker to open", func() bool { return redisUp() == 0 })
 	tr.await(t, 200)
@@ -118,9 +115,7 @@ func TestRedisStoppedMidTraffic(t *testing.T) {
 		}
 	}
 
-	if err := f.env.Redis.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	startRedis()
 	eventually(t, "the breaker to close", func() bool { return redisUp() == 1 })
 	tr.await(t, 200)
 	tr.finish(t)
@@ -137,12 +132,8 @@ func TestPostgresAndPgBouncerStopped(t *testing.T) {
 	tr := startTraffic(h, inMemory, target)
 	tr.await(t, 100)
 
-	if err := env.PgBouncer.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Postgres.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	startPgBouncer := localenv.StopForTest(t, env.PgBouncer)
+	startPostgres := localenv.StopForTest(t, env.Postgres)
 	postgresUp := func() float64 {
 		return f.metric("shortlink_dependency_up", map[string]string{"dependency": "postgres"})
 	}
@@ -157,12 +148,8 @@ func TestPostgresAndPgBouncerStopped(t *testing.T) {
 		t.Fatalf("GET of a code nobody knows with PostgreSQL down = %d, want 503 with Retry-After", rec.Code)
 	}
 
-	if err := env.Postgres.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.PgBouncer.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	startPostgres()
+	startPgBouncer()
 	eventually(t, "PostgreSQL to answer again", func() bool {
 		return get(h, "GET", testHost, "/unknown").Code == http.StatusNotFound && postgresUp() == 1
 	})

@@ -40,35 +40,25 @@ func TestOutageHoldsVisits(t *testing.T) {
 	}
 	pool := openPool(t, env.PgBouncer.URL("postgres"), true)
 	for _, tc := range []struct {
-		name  string
-		stop  func() error
-		start func(context.Context) error
+		name string
+		svc  localenv.Service
 	}{
-		{"postgres", env.Postgres.Stop, env.Postgres.Start},
-		{"pgbouncer", env.PgBouncer.Stop, env.PgBouncer.Start},
+		{"postgres", env.Postgres},
+		{"pgbouncer", env.PgBouncer},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testOutage(t, pool, tc.name, tc.stop, tc.start) })
+		t.Run(tc.name, func(t *testing.T) { testOutage(t, pool, tc.name, tc.svc) })
 	}
 }
 
-// testOutage records visits of code name while stop has made the database unreachable and
-// checks that they are held, then, once start has brought it back, written once.
-func testOutage(t *testing.T, pool *pgxpool.Pool, name string, stop func() error, start func(context.Context) error) {
-	ctx := context.Background()
+// testOutage records visits of code name while svc is stopped, so the database is unreachable,
+// and checks that they are held, then, once svc is back, written once.
+func testOutage(t *testing.T, pool *pgxpool.Pool, name string, svc localenv.Service) {
 	a, reg := newAggregator(t, pool, stats.Options{FlushInterval: 20 * time.Millisecond, FlushTimeout: 2 * time.Second})
 	startRun(t, a)
 	a.Record(stats.Visit{Code: name + "-before"})
 	eventually(t, "a visit flushed before the outage", func() bool { return visits(t, pool, name+"-before") == 1 })
 
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	restarted := false
-	t.Cleanup(func() {
-		if !restarted {
-			_ = start(ctx)
-		}
-	})
+	start := localenv.StopForTest(t, svc)
 	const held = 300
 	for range held {
 		a.Record(stats.Visit{Code: name})
@@ -81,10 +71,7 @@ func testOutage(t *testing.T, pool *pgxpool.Pool, name string, stop func() error
 		t.Fatalf("pending visits while down = %v, want %d", p, held)
 	}
 
-	restarted = true
-	if err := start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	start()
 	eventually(t, "held visits flushed", func() bool { return metric(t, reg, "shortlink_stats_pending_visits") == 0 })
 	if got, rows := visits(t, pool, name), logRows(t, pool, name); got != held || rows != held {
 		t.Fatalf("after the outage: url_stats %d, visit_logs %d; want %d each", got, rows, held)
