@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -71,7 +72,13 @@ type harness struct {
 	root    string
 	binDir  string
 	smoke   bool
+	steps   string // the redirector steps to run, comma-separated; all when empty
 	results []Result
+}
+
+// runsStep reports whether the redirector step named is to run.
+func (h *harness) runsStep(name string) bool {
+	return h.steps == "" || slices.Contains(strings.Split(h.steps, ","), name)
 }
 
 func newHarness(smoke bool) (*harness, error) {

@@ -33,8 +33,15 @@ func redirectorScenarios(ctx context.Context, h *harness) ([]Result, error) {
 	}
 	defer r.close()
 	var out []Result
-	for _, step := range []func(context.Context) ([]Result, error){r.hot, r.realistic, r.redisTier, r.postgresTier, r.visitsExact} {
-		res, err := step(ctx)
+	steps := []struct {
+		name string
+		run  func(context.Context) ([]Result, error)
+	}{{"hot", r.hot}, {"realistic", r.realistic}, {"redis-tier", r.redisTier}, {"postgres-tier", r.postgresTier}, {"visits", r.visitsExact}}
+	for _, step := range steps {
+		if !h.runsStep(step.name) {
+			continue
+		}
+		res, err := step.run(ctx)
 		if err != nil {
 			return out, err
 		}
