@@ -16,16 +16,7 @@ limitations under the License.
 
 package store
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/shortlink-dev/shortlink/internal/links"
-)
+import "context"
 
 // The redirector reads through PgBouncer: everything here is a single statement, so it works in
 // transaction pooling mode with QueryExecModeExec.
@@ -49,38 +40,6 @@ func (s *Store) Changes(ctx context.Context, afterVersion int64, limit int) ([]R
 		return nil, wrap("read changes", err)
 	}
 	return changes, nil
-}
-
-// Lookup returns the live link for (domain, code), or links.ErrNotFound when there is none or
-// only a tombstone. Validity windows and suspension are the caller's to apply (links.Resolve).
-//
-// It is the redirector's PostgreSQL tier, run on every miss of its caches, so it reads only the
-// link's own columns (the key is the caller's; tombstone, installation and timestamps are not
-// part of a link) into the link directly.
-func (s *Store) Lookup(ctx context.Context, domain, code string) (links.Link, error) {
-	l := links.Link{Domain: domain, Code: code}
-	var since, until *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT target, redirect_type, forward_query, valid_since, valid_until,
-		expired_target, suspended, tags, source, owner, owner_uid, version
-		FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted`, domain, code).Scan(
-		&l.Target, &l.RedirectType, &l.ForwardQuery, &since, &until,
-		&l.ExpiredTarget, &l.Suspended, &l.Tags, &l.Source, &l.Owner, &l.OwnerUID, &l.Version)
-	if err != nil {
-		return links.Link{}, lookupFailure(err)
-	}
-	l.ValidSince, l.ValidUntil = zeroIfNil(since), zeroIfNil(until)
-	return l, nil
-}
-
-// errLookupMiss is Lookup's miss, built once: a flood of unknown codes comes here (once per code
-// per negative-cache TTL).
-var errLookupMiss = fmt.Errorf("look up link: %w", links.ErrNotFound)
-
-func lookupFailure(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errLookupMiss
-	}
-	return wrap("look up link", err)
 }
 
 // MaxVersion returns the highest version in urls, or 0 when it is empty: where a redirector
