@@ -122,6 +122,7 @@ type Aggregator struct {
 	flushMu sync.Mutex
 	retry   *batch // a batch whose last attempt failed; written before any newer one
 	seq     uint64
+	copyBuf []byte // the visit_logs COPY stream, reused from flush to flush (under flushMu)
 }
 
 // batch is a chunk of visits with the id it keeps across retries.

@@ -49,7 +49,7 @@ func testEnv(t testing.TB) *localenv.Env { return shared.Env(t) }
 var dbCounter atomic.Int64
 
 // newDB creates a migrated database on the shared server and returns its name.
-func newDB(t *testing.T) string {
+func newDB(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("stats_test_%d", dbCounter.Add(1))
 	if err := testEnv(t).Postgres.CreateDatabase(context.Background(), name); err != nil {
@@ -63,7 +63,7 @@ func newDB(t *testing.T) string {
 
 // openPool opens a pool on url; viaPgBouncer sends every query unprepared
 // (QueryExecModeExec), as production does through PgBouncer.
-func openPool(t *testing.T, url string, viaPgBouncer bool) *pgxpool.Pool {
+func openPool(t testing.TB, url string, viaPgBouncer bool) *pgxpool.Pool {
 	t.Helper()
 	s, err := store.Open(context.Background(), url, store.Options{ViaPgBouncer: viaPgBouncer})
 	if err != nil {
@@ -74,7 +74,7 @@ func openPool(t *testing.T, url string, viaPgBouncer bool) *pgxpool.Pool {
 }
 
 // newAggregator returns an Aggregator on its own registry.
-func newAggregator(t *testing.T, pool *pgxpool.Pool, opts stats.Options) (*stats.Aggregator, *prometheus.Registry) {
+func newAggregator(t testing.TB, pool *pgxpool.Pool, opts stats.Options) (*stats.Aggregator, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg

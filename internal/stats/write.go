@@ -17,6 +17,7 @@ limitations under the License.
 package stats
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -44,8 +45,6 @@ const (
 		    last_visit_at = greatest(url_stats.last_visit_at, EXCLUDED.last_visit_at)`
 )
 
-var visitLogColumns = []string{"visited_at", "domain", "code", "client_ip", "user_agent", "referer"}
-
 // writeBatch writes b in one transaction: its id, its counts, its visit rows. duplicate says
 // that the id was already there, so nothing else was written.
 func (a *Aggregator) writeBatch(ctx context.Context, b *batch) (duplicate bool, err error) {
@@ -62,7 +61,8 @@ func (a *Aggregator) writeBatch(ctx context.Context, b *batch) (duplicate bool, 
 		if _, err := tx.Exec(ctx, addCountsSQL, c.domains, c.codes, c.visits, c.lastVisits); err != nil {
 			return fmt.Errorf("add visit counts: %w", err)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"visit_logs"}, visitLogColumns, &visitRows{visits: b.visits}); err != nil {
+		a.copyBuf = appendVisitLogs(a.copyBuf[:0], b.visits)
+		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(a.copyBuf), copyVisitLogsSQL); err != nil {
 			return fmt.Errorf("copy visit logs: %w", err)
 		}
 		return nil
@@ -114,25 +114,3 @@ func sumCounts(visits []Visit) counts {
 	}
 	return c
 }
-
-// visitRows feeds a batch's visits to COPY, cleaning each row as it goes.
-type visitRows struct {
-	visits []Visit
-	next   int
-}
-
-func (r *visitRows) Next() bool {
-	r.next++
-	return r.next <= len(r.visits)
-}
-
-func (r *visitRows) Values() ([]any, error) {
-	v := &r.visits[r.next-1]
-	var ip any // NULL unless there is an address
-	if addr := anonymize(v.ClientIP); addr.IsValid() {
-		ip = addr
-	}
-	return []any{v.At, v.Domain, v.Code, ip, clean(v.UserAgent, maxUserAgent), clean(v.Referer, maxReferer)}, nil
-}
-
-func (r *visitRows) Err() error { return nil }
