@@ -21,6 +21,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/shortlink-dev/shortlink/internal/stats"
 )
@@ -77,4 +80,60 @@ func deref(s *string) string {
 		return "NULL"
 	}
 	return *s
+}
+
+// A visit is stored with its time to the microsecond, its key and a host address; its counts go
+// to url_stats per link and to visit_hours per link and UTC hour, adding up across batches.
+func TestVisitRowsAndHourlyCounts(t *testing.T) {
+	t.Parallel()
+	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	a, _ := newAggregator(t, pool, stats.Options{})
+	ctx := context.Background()
+	hour := time.Date(1999, 12, 31, 23, 0, 0, 0, time.UTC) // before PostgreSQL's epoch, too
+	at := []time.Time{
+		hour.Add(59*time.Minute + 59*time.Second + 999_999*time.Microsecond + 999*time.Nanosecond),
+		hour.Add(time.Hour + 123*time.Microsecond), hour.Add(time.Hour + time.Minute),
+	}
+	for _, tm := range at {
+		a.Record(stats.Visit{Domain: "go.example.com", Code: "h", At: tm, ClientIP: netip.MustParseAddr("192.0.2.9")})
+	}
+	mustFlush(t, a)
+	a.Record(stats.Visit{Domain: "go.example.com", Code: "h", At: at[2], ClientIP: netip.MustParseAddr("2001:db8::1")})
+	mustFlush(t, a)
+
+	rows, err := pool.Query(ctx, `SELECT visited_at, client_ip::text FROM visit_logs
+		WHERE domain = 'go.example.com' AND code = 'h' ORDER BY visited_at, client_ip`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type logRow struct {
+		At time.Time
+		IP string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[logRow])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []logRow{{at[0], "192.0.2.0/32"}, {at[1], "192.0.2.0/32"}, {at[2], "192.0.2.0/32"}, {at[2], "2001:db8::/128"}} // host addresses
+	if len(got) != len(want) {
+		t.Fatalf("visit_logs = %v, want %v", got, want)
+	}
+	for i := range want {
+		if !got[i].At.Equal(want[i].At.Truncate(time.Microsecond)) || got[i].IP != want[i].IP {
+			t.Fatalf("visit_logs = %v, want %v (times to the microsecond)", got, want)
+		}
+	}
+
+	var total, first, second int64
+	err = pool.QueryRow(ctx, `SELECT
+		(SELECT visits FROM url_stats WHERE domain = 'go.example.com' AND code = 'h'),
+		(SELECT visits FROM visit_hours WHERE domain = 'go.example.com' AND code = 'h' AND hour = $1),
+		(SELECT visits FROM visit_hours WHERE domain = 'go.example.com' AND code = 'h' AND hour = $2)`,
+		hour, hour.Add(time.Hour)).Scan(&total, &first, &second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 4 || first != 1 || second != 3 {
+		t.Fatalf("url_stats %d, visit_hours %d then %d; want 4, 1 then 3", total, first, second)
+	}
 }

@@ -55,8 +55,8 @@ func TestLostCommitReplyCountsOnce(t *testing.T) {
 	}
 
 	mustFlush(t, a)
-	if got, rows := visits(t, pool, "once"), logRows(t, pool, "once"); got != 40 || rows != 40 {
-		t.Fatalf("after the retry: url_stats %d, visit_logs %d; want 40 each", got, rows)
+	if got, rows, hours := visits(t, pool, "once"), logRows(t, pool, "once"), hourVisits(t, pool, "once"); got != 40 || rows != 40 || hours != 40 {
+		t.Fatalf("after the retry: url_stats %d, visit_logs %d, visit_hours %d; want 40 each", got, rows, hours)
 	}
 	if got := metric(t, reg, "shortlink_stats_flushes_total", "result", "duplicate"); got != 1 {
 		t.Errorf("duplicate flushes = %v, want 1", got)

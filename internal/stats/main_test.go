@@ -182,6 +182,18 @@ func logRows(t *testing.T, pool *pgxpool.Pool, code string) int64 {
 	return n
 }
 
+// hourVisits sums the visit_hours counts of a code.
+func hourVisits(t *testing.T, pool *pgxpool.Pool, code string) int64 {
+	t.Helper()
+	var n int64
+	err := pool.QueryRow(context.Background(),
+		"SELECT coalesce(sum(visits), 0)::bigint FROM visit_hours WHERE code = $1", code).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // eventually polls cond until it holds, failing the test after a generous timeout.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -62,16 +62,17 @@ type VisitCount struct {
 	Visits int64
 }
 
-// visitSeriesSQL counts a link's visits in $4 buckets of $5 from $3, empty buckets as 0. The
-// step is exact (hours, or days as 24 hours), so the session's time zone plays no part. No row
-// at all means no live link.
+// visitSeriesSQL sums a link's hourly visit counts (visit_hours) in $4 buckets of $5 from $3,
+// empty buckets as 0. The step is exact (hours, or days as 24 hours) and $3 a whole UTC hour, so
+// every hour falls in one bucket and the session's time zone plays no part. No row at all means
+// no live link.
 const visitSeriesSQL = `
 WITH buckets AS (
 	SELECT generate_series($3::timestamptz, $3::timestamptz + $5::interval * ($4::int - 1), $5::interval) AS start
 ), counts AS (
-	SELECT date_bin($5::interval, visited_at, $3::timestamptz) AS start, count(*) AS visits
-	FROM visit_logs
-	WHERE domain = $1 AND code = $2 AND visited_at >= $3 AND visited_at < $3::timestamptz + $5::interval * $4::int
+	SELECT date_bin($5::interval, hour, $3::timestamptz) AS start, sum(visits)::bigint AS visits
+	FROM visit_hours
+	WHERE domain = $1 AND code = $2 AND hour >= $3 AND hour < $3::timestamptz + $5::interval * $4::int
 	GROUP BY 1
 )
 SELECT b.start, coalesce(c.visits, 0) FROM buckets b LEFT JOIN counts c USING (start)
@@ -79,8 +80,8 @@ WHERE EXISTS (SELECT 1 FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted
 ORDER BY b.start`
 
 // VisitSeries returns the visits of the live link (domain, code), declared or not, in n
-// buckets of step from first (the caller aligns first), or links.ErrNotFound. Visits are read from
-// visit_logs, so they include those of earlier holders of the code.
+// buckets of step from first (the caller aligns first to a whole UTC hour at least), or
+// links.ErrNotFound. Visits are counted by the code, so they include those of earlier holders.
 func (s *Store) VisitSeries(ctx context.Context, domain, code string, first time.Time, step time.Duration, n int) ([]VisitCount, error) {
 	rows, err := s.pool.Query(ctx, visitSeriesSQL, domain, code, first, n, step)
 	if err != nil {

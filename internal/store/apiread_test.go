@@ -91,11 +91,13 @@ func TestVisitSeries(t *testing.T) {
 		{day.Add(-time.Second), "seen"},                  // before the series
 		{day.Add(time.Hour), "seen"},                     // day 0
 		{day.Add(23*time.Hour + 59*time.Minute), "seen"}, // day 0
-		{day.Add(48*time.Hour + time.Minute), "seen"},    // day 2, the next month's partition or DEFAULT
+		{day.Add(48*time.Hour + time.Minute), "seen"},    // day 2
 		{day.Add(72 * time.Hour), "seen"},                // after the series
 		{day.Add(time.Hour), "other"},
 	} {
-		mustExec(t, s, "INSERT INTO visit_logs (visited_at, domain, code) VALUES ($1, '', $2)", v.at, v.code)
+		mustExec(t, s, `INSERT INTO visit_hours (domain, code, hour, visits)
+			VALUES ('', $2, date_bin('1 hour', $1::timestamptz, '2000-01-01Z'), 1)
+			ON CONFLICT (domain, code, hour) DO UPDATE SET visits = visit_hours.visits + 1`, v.at, v.code)
 	}
 	got, err := s.VisitSeries(ctx, "", "seen", day, 24*time.Hour, 3)
 	if err != nil {

@@ -18,9 +18,13 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestMigrateConcurrentlyThenAgain(t *testing.T) {
@@ -47,7 +51,7 @@ func TestMigrateConcurrentlyThenAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertMigrationsRecorded(t, s, len(want))
-	for _, table := range []string{"urls", "url_stats", "visit_logs", "visit_logs_default", "stats_batches", "urls_version_seq"} {
+	for _, table := range []string{"urls", "url_stats", "visit_logs", "visit_logs_default", "stats_batches", "urls_version_seq", "visit_hours"} {
 		if n := queryInt(t, s, "SELECT count(*) FROM pg_class WHERE relname = $1", table); n != 1 {
 			t.Errorf("%s exists %d times, want once", table, n)
 		}
@@ -106,5 +110,41 @@ func TestLoadMigrations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// 0005 counts what visit_logs already holds into visit_hours, by UTC hour.
+func TestVisitHoursBackfilledFromVisitLogs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newEmptyDB(t)
+	all, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.IndexFunc(all, func(m migration) bool { return m.version == 5 })
+	if before < 0 {
+		t.Fatal("no migration 0005")
+	}
+	s := openStore(t, db.direct, Options{})
+	if err := pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error { return applyMissing(ctx, tx, all[:before]) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []string{"2026-05-01T10:00:00Z", "2026-05-01T12:59:59+02:00", "2026-05-01T11:00:00Z"} {
+		mustExec(t, s, "INSERT INTO visit_logs (visited_at, domain, code) VALUES ($1::timestamptz, '', 'v')", at)
+	}
+	sep := "?"
+	if strings.Contains(db.direct, "?") {
+		sep = "&"
+	}
+	if err := Migrate(ctx, db.direct+sep+"timezone=Asia/Kolkata"); err != nil { // a half-hour zone must not move the hours
+		t.Fatal(err)
+	}
+	got := queryInt(t, s, "SELECT visits FROM visit_hours WHERE code = 'v' AND hour = '2026-05-01T10:00:00Z'")
+	if n := queryInt(t, s, "SELECT count(*) FROM visit_hours"); got != 2 || n != 2 {
+		t.Fatalf("visit_hours: %d visits at 10:00 UTC and %d rows; want 2 and 2", got, n)
+	}
+	if n := queryInt(t, s, "SELECT count(*) FROM pg_indexes WHERE indexname = 'visit_logs_link_idx'"); n != 0 {
+		t.Fatal("the per-visit index is still there")
 	}
 }

@@ -103,8 +103,8 @@ func createPartition(ctx context.Context, tx pgx.Tx, name string, month time.Tim
 }
 
 // DropPartitionsBefore detaches and drops every monthly partition that ends at or before cutoff,
-// returning the names dropped, and deletes visits before cutoff from the DEFAULT partition, so
-// retention holds for them too. The DEFAULT partition itself stays. On error it returns what it
+// returning the names dropped, and deletes visits before cutoff from the DEFAULT partition and
+// hourly counts before it from visit_hours, so retention holds for them too. The DEFAULT partition itself stays. On error it returns what it
 // dropped so far; the caller retries on its next pass.
 func (s *Store) DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]string, error) {
 	names, err := s.partitions(ctx)
@@ -124,6 +124,9 @@ func (s *Store) DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]s
 	}
 	if _, err := s.pool.Exec(ctx, "DELETE FROM visit_logs_default WHERE visited_at < $1", cutoff); err != nil {
 		return dropped, wrap("delete old visits from the default partition", err)
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM visit_hours WHERE hour < $1", cutoff); err != nil {
+		return dropped, wrap("delete old hourly visit counts", err)
 	}
 	return dropped, nil
 }

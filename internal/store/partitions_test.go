@@ -92,6 +92,9 @@ func TestDropPartitionsBefore(t *testing.T) {
 	insertVisit(t, s, time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC))
 	insertVisit(t, s, time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC))
 	mustExec(t, s, "DROP TABLE visit_logs_2030_04")
+	for _, hour := range []time.Time{time.Date(2030, 3, 14, 23, 0, 0, 0, time.UTC), month(2030, 4)} {
+		mustExec(t, s, "INSERT INTO visit_hours (domain, code, hour, visits) VALUES ('', 'x', $1, 1)", hour)
+	}
 
 	tests := []struct {
 		cutoff      time.Time
@@ -115,6 +118,12 @@ func TestDropPartitionsBefore(t *testing.T) {
 	}
 	if n := visitsIn(t, s, "visit_logs_default"); n != 1 {
 		t.Errorf("DEFAULT partition holds %d visits, want only the one after the cutoff", n)
+	}
+	if n := queryInt(t, s, "SELECT count(*) FROM visit_hours WHERE hour < '2030-04-01Z'"); n != 0 {
+		t.Errorf("visit_hours keeps %d hours before the cutoff", n)
+	}
+	if n := queryInt(t, s, "SELECT count(*) FROM visit_hours"); n != 1 {
+		t.Errorf("visit_hours holds %d hours, want the one at the last cutoff", n)
 	}
 }
 
