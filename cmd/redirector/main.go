@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	log := newLogger(stdout, o.logLevel)
 	d, err := connect(ctx, o, log)
 	if err != nil {

@@ -1,0 +1,60 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+)
+
+func TestCgroupMemoryLimit(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{
+		"536870912\n":           536870912,
+		"max\n":                 0, // cgroup v2: no limit
+		"9223372036854771712\n": 0, // cgroup v1: no limit
+		"":                      0,
+		"-1":                    0,
+	} {
+		got, ok := cgroupMemoryLimit(in)
+		if got != want || ok != (want != 0) {
+			t.Errorf("cgroupMemoryLimit(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+}
+
+// Not parallel: it sets the process's collector.
+func TestTuneGCKeepsWhatTheEnvironmentSays(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetGCPercent(before); debug.SetMemoryLimit(limit) })
+
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != redirectorGCPercent {
+		t.Errorf("GC percent with GOGC unset = %d, want %d", got, redirectorGCPercent)
+	}
+	env := map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}
+	debug.SetMemoryLimit(math.MaxInt64)
+	tuneGC(func(k string) string { return env[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent with GOGC set = %d, want it left alone (100)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("memory limit with GOMEMLIMIT set = %d, want it left alone", got)
+	}
+}
