@@ -183,47 +183,6 @@ func exactLoad(ctx context.Context, baseURL, host string, paths []string, n, wor
 	return counts, nil
 }
 
-// openLoop sends requests at a fixed rate for d, whatever the server's pace, and measures each
-// latency from the moment the request was due, so a stall shows up in the tail instead of
-// slowing the generator down (no coordinated omission).
-func openLoop(ctx context.Context, url, host string, rate float64, d time.Duration) (p50, p99 float64, err error) {
-	client := &http.Client{
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     &http.Transport{MaxIdleConnsPerHost: 256},
-	}
-	interval := time.Duration(float64(time.Second) / rate)
-	total := int(d / interval)
-	lat := make([]float64, total)
-	start := time.Now()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 512)
-	for i := range total {
-		due := start.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(due))
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			req.Host = host
-			resp, err := client.Do(req)
-			if err != nil {
-				lat[i] = -1
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			lat[i] = float64(time.Since(due).Microseconds()) / 1000
-		}()
-	}
-	wg.Wait()
-	sort.Float64s(lat)
-	if lat[0] < 0 {
-		return 0, 0, fmt.Errorf("open-loop requests failed")
-	}
-	return lat[len(lat)/2], lat[len(lat)*99/100], nil
-}
-
 func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
