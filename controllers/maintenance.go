@@ -43,7 +43,7 @@ type Maintainer interface {
 const statsBatchRetention = 24 * time.Hour
 
 // Maintenance creates visit_logs partitions ahead (this month and the next two), drops those
-// past retention, purges tombstones kept longer than any cache TTL, and prunes old stats batch
+// past retention (and the hourly counts of the same age), purges tombstones kept longer than any cache TTL, and prunes old stats batch
 // ids.
 func Maintenance(m Maintainer, visitRetention, tombstoneRetention time.Duration, now func() time.Time) func(context.Context) error {
 	return func(ctx context.Context) error {

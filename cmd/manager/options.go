@@ -67,7 +67,7 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	f.Duration(&o.gcInterval, "gc-interval", 10*time.Minute, "how often rows of deleted ShortLinks are garbage collected")
 	f.Int(&o.gcMaxDeletes, "gc-max-deletes", 100, "at most this many rows are garbage collected a pass")
 	f.Duration(&o.maintInterval, "maintenance-interval", time.Hour, "how often visit_logs partitions and tombstones are maintained")
-	f.Duration(&o.visitRetention, "visit-log-retention", 90*24*time.Hour, "visit_logs partitions older than this are dropped")
+	f.Duration(&o.visitRetention, "visit-log-retention", 90*24*time.Hour, "visit_logs partitions and visit_hours counts older than this are dropped")
 	f.Duration(&o.tombstoneKeep, "tombstone-retention", 48*time.Hour, "deleted links' tombstones are kept this long (longer than any cache TTL)")
 	f.Int(&o.maxConcurrent, "max-concurrent-reconciles", 4, "ShortLinks reconciled in parallel")
 	f.Float64(&o.kubeAPIQPS, "kube-api-qps", 50, "queries per second to the API server")

@@ -17,8 +17,9 @@ limitations under the License.
 // Package stats counts visits off the request path. The redirector hands every counted redirect
 // to Aggregator.Record, which only appends to memory under a mutex; Aggregator.Run flushes the
 // held visits every FlushInterval, or sooner when BatchSize are waiting, each batch in one
-// transaction on the stats pool: its id into stats_batches, the summed counts into url_stats in
-// one statement with sorted keys, and the visit rows into visit_logs by COPY.
+// transaction on the stats pool: its id into stats_batches; the counts summed per link and UTC
+// hour into visit_hours (the API's visit series) and per link into url_stats, in one statement
+// with sorted keys; and the visit rows into visit_logs by a binary COPY encoded here.
 //
 // Counting is exactly once. A batch keeps its id (pod identity, a per-process nonce, a
 // sequence) across retries, and the id is written in the same transaction as the counts, so a
