@@ -59,7 +59,7 @@ type redirectRun struct {
 const benchHost = "sho.rt"
 
 func newRedirectRun(ctx context.Context, h *harness) (*redirectRun, error) {
-	r := &redirectRun{h: h, runFor: 5 * time.Second, pairs: 3}
+	r := &redirectRun{h: h, runFor: 5 * time.Second, pairs: 5}
 	if h.smoke {
 		r.runFor, r.pairs = time.Second, 1
 	}
