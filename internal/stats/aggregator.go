@@ -51,7 +51,10 @@ type Options struct {
 	// FlushInterval is the time between flushes; default 1s.
 	FlushInterval time.Duration
 	// BatchSize is the number of visits in one batch: a flush starts early when this many are
-	// waiting; default 10000.
+	// waiting; default 50,000. A batch's fixed cost is its counts, one visit_hours and one
+	// url_stats row per link it touches, so under load a larger batch costs PostgreSQL less a
+	// visit (BenchmarkFlush over 1,000 links: 1.0 µs a visit in batches of 50,000, 2.1 in
+	// batches of 10,000); a chunk of this many visits is about 5.6 MB.
 	BatchSize int
 	// MaxPending bounds the visits held in memory, written or not, while PostgreSQL is down;
 	// visits beyond it are dropped and counted; default 1,000,000. A held visit costs about
@@ -78,7 +81,7 @@ func (o Options) withDefaults() Options {
 		o.FlushInterval = time.Second
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 10000
+		o.BatchSize = 50_000
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 1_000_000
