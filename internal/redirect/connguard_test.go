@@ -38,6 +38,12 @@ const (
 func guardedServer(t *testing.T, h http.Handler) (*ConnGuard, string) {
 	t.Helper()
 	g := NewConnGuard(testHeaderTicks*time.Second, testIdleTicks*time.Second, time.Second)
+	return g, serveGuarded(t, g, h)
+}
+
+// serveGuarded serves h on loopback under g and returns the address.
+func serveGuarded(t *testing.T, g *ConnGuard, h http.Handler) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +51,7 @@ func guardedServer(t *testing.T, h http.Handler) (*ConnGuard, string) {
 	srv := &http.Server{Handler: h} //nolint:gosec // the guard is what sets the timeouts
 	go func() { _ = srv.Serve(g.Guard(srv, ln)) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return g, ln.Addr().String()
+	return ln.Addr().String()
 }
 
 func noContent(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
@@ -205,17 +211,11 @@ func TestConnGuardLeavesARequestBeingAnswered(t *testing.T) {
 func TestConnGuardRunSweeps(t *testing.T) {
 	t.Parallel()
 	g := NewConnGuard(50*time.Millisecond, time.Minute, 10*time.Millisecond)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(noContent)} //nolint:gosec // the guard is what sets the timeouts
-	go func() { _ = srv.Serve(g.Guard(srv, ln)) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	addr := serveGuarded(t, g, http.HandlerFunc(noContent))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go g.Run(ctx)
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
