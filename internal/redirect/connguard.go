@@ -76,13 +76,6 @@ func (g *ConnGuard) Run(ctx context.Context) {
 	}
 }
 
-// Open returns how many connections the guard watches.
-func (g *ConnGuard) Open() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.conns)
-}
-
 func (g *ConnGuard) sweep(now int64) {
 	var stalled []*guardedConn
 	g.mu.Lock()

@@ -89,6 +89,13 @@ func waitPhase(t *testing.T, g *ConnGuard, phase int32) {
 	}
 }
 
+// watched returns how many connections g watches.
+func watched(g *ConnGuard) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.conns)
+}
+
 // sweepAt moves the guard's clock to tick and sweeps.
 func sweepAt(g *ConnGuard, tick int64) {
 	g.tick.Store(tick)
@@ -177,7 +184,7 @@ func TestConnGuardClosesAnIdleConnectionAfterTheIdleLimit(t *testing.T) {
 	sweepAt(g, 2+2*testIdleTicks)
 	assertClosed(t, c, "past the idle limit")
 	deadline := time.Now().Add(30 * time.Second)
-	for g.Open() != 0 {
+	for watched(g) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the closed connection is still watched")
 		}
