@@ -33,6 +33,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	tuneGC(os.Getenv) // the process's collector: here, not in run, which tests call in-process
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "redirector:", err)
 		os.Exit(1)
@@ -49,7 +50,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	tuneGC(getenv)
 	log := newLogger(stdout, o.logLevel)
 	d, err := connect(ctx, o, log)
 	if err != nil {
