@@ -36,6 +36,13 @@ type Declared struct {
 	CreatedAt time.Time
 	// InstallID stamps the row as this installation's, for garbage collection.
 	InstallID string
+	// EligibleSinceCreation is true when the ShortLink has claimed this code with a servable
+	// spec ever since it was created. Only such a claim may displace a live holder younger
+	// than it: that holder took the code while this older claim already stood, so the oldest
+	// claim wins whatever the reconcile order. A claim that became eligible later (a refused
+	// target fixed, a domain newly served, a spec.domain moved onto the code) never displaces a
+	// live holder (DESIGN.md §3).
+	EligibleSinceCreation bool
 }
 
 // Result says what UpsertDeclared did.
@@ -49,39 +56,32 @@ type Result struct {
 }
 
 // upsertDeclaredSQL writes a declared link only when the caller may hold the code and something
-// differs. The holder rule (DESIGN.md §3, oldest claim wins) lets the write through when the row
-// is a tombstone, is already ours (same UID), is the same ShortLink restored under a new UID
-// (same k8s namespace/name), or was claimed later than we claim it ((created_at, owner_uid)
-// ordering, so ties are broken by UID and the order is total). A claim time is a ShortLink's
-// creationTimestamp, in whole seconds, so the holder's is compared in whole seconds too: an API
-// link (created_at to the microsecond, an empty owner_uid) keeps its code against a ShortLink made
-// later in the same second, whose timestamp would otherwise read as older.
+// differs (declaredColumns, the one definition of "unchanged"). The holder rule (DESIGN.md §3)
+// lets the write through when the row is a tombstone (nobody holds the code), is already ours
+// (same UID), is the same ShortLink restored under a new UID (same k8s namespace/name), or, for a
+// claim eligible since its creation only, was claimed later than we claim it ((created_at,
+// owner_uid) ordering, so ties are broken by UID and the order is total). Any other live holder
+// keeps its code: a dormant claim (refused, or on an unserved domain) that becomes eligible
+// later must not take it, although its creationTimestamp is older.
+//
+// A claim time is a ShortLink's creationTimestamp, in whole seconds, so the holder's is compared
+// in whole seconds too: an API link (created_at to the microsecond, an empty owner_uid) keeps its
+// code against a ShortLink made later in the same second, whose timestamp would otherwise read
+// as older.
 //
 // The proposed row takes a sequence value even when it ends up a no-op: a harmless gap, and
 // the only way to keep this one statement. The row itself is not written.
-const upsertDeclaredSQL = `
-INSERT INTO urls AS u (domain, code, target, redirect_type, forward_query, valid_since, valid_until,
-	expired_target, suspended, tags, source, owner, owner_uid, install_id, created_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'k8s', $11, $12, $13, $14, nextval('urls_version_seq'))
-ON CONFLICT (domain, code) DO UPDATE SET
-	target = EXCLUDED.target, redirect_type = EXCLUDED.redirect_type,
-	forward_query = EXCLUDED.forward_query, valid_since = EXCLUDED.valid_since,
-	valid_until = EXCLUDED.valid_until, expired_target = EXCLUDED.expired_target,
-	suspended = EXCLUDED.suspended, tags = EXCLUDED.tags, source = EXCLUDED.source,
-	owner = EXCLUDED.owner, owner_uid = EXCLUDED.owner_uid, install_id = EXCLUDED.install_id,
-	created_at = EXCLUDED.created_at,
+var upsertDeclaredSQL = `
+INSERT INTO urls AS u (domain, code, ` + columnList("") + `, version)
+VALUES ($1, $2, ` + declaredPlaceholders() + `, nextval('urls_version_seq'))
+ON CONFLICT (domain, code) DO UPDATE SET ` + declaredUpdates() + `,
 	version = nextval('urls_version_seq'), deleted = false, updated_at = now()
 WHERE (u.deleted
 		OR u.owner_uid = EXCLUDED.owner_uid
 		OR (u.source = 'k8s' AND u.owner = EXCLUDED.owner)
-		OR (date_trunc('second', u.created_at), u.owner_uid) > (EXCLUDED.created_at, EXCLUDED.owner_uid))
-	AND (u.target, u.redirect_type, u.forward_query, u.valid_since, u.valid_until,
-		u.expired_target, u.suspended, u.tags, u.source, u.owner, u.owner_uid, u.install_id,
-		u.created_at, u.deleted)
-	IS DISTINCT FROM (EXCLUDED.target, EXCLUDED.redirect_type, EXCLUDED.forward_query,
-		EXCLUDED.valid_since, EXCLUDED.valid_until, EXCLUDED.expired_target, EXCLUDED.suspended,
-		EXCLUDED.tags, EXCLUDED.source, EXCLUDED.owner, EXCLUDED.owner_uid, EXCLUDED.install_id,
-		EXCLUDED.created_at, false)
+		OR (` + eligibleSinceCreationParam() + ` AND
+			(date_trunc('second', u.created_at), u.owner_uid) > (EXCLUDED.created_at, EXCLUDED.owner_uid)))
+	AND (` + columnList("u.") + `, u.deleted) IS DISTINCT FROM (` + columnList("EXCLUDED.") + `, false)
 RETURNING version, xmax = 0` // xmax is 0 only on a freshly inserted tuple
 
 // UpsertDeclared makes the urls row for a declared link match it, when the caller holds the
@@ -127,17 +127,9 @@ func upsertDeclared(ctx context.Context, tx pgx.Tx, d Declared) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	redirectType, tags := l.RedirectType, l.Tags
-	if redirectType == 0 {
-		redirectType = links.DefaultRedirectType
-	}
-	if tags == nil {
-		tags = []string{} // the column is NOT NULL; pgx sends a nil slice as NULL
-	}
 	var res Result
-	err = tx.QueryRow(ctx, upsertDeclaredSQL, l.Domain, l.Code, l.Target, redirectType, l.ForwardQuery,
-		nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, tags,
-		l.Owner, l.OwnerUID, d.InstallID, d.CreatedAt).Scan(&res.Version, &res.Created)
+	args := append(declaredArgs(d.withDefaults()), d.EligibleSinceCreation) // see eligibleSinceCreationParam
+	err = tx.QueryRow(ctx, upsertDeclaredSQL, args...).Scan(&res.Version, &res.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return unchangedOrConflict(ctx, tx, d)
 	}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,8 +49,21 @@ func tombstoneOf(owner, uid string, at time.Time) func(*testing.T, *Store, strin
 	}
 }
 
+// claimBy is a claim that became eligible after its ShortLink was created (its target was
+// refused, its domain unserved, or its spec.domain moved onto the code).
 func claimBy(owner, uid string, at time.Time) func(string) Declared {
 	return func(code string) Declared { return declared(code, owner, uid, at) }
+}
+
+// freshClaimBy is a claim that has stood, eligible, since its ShortLink was created at.
+func freshClaimBy(owner, uid string, at time.Time) func(string) Declared {
+	return func(code string) Declared { return freshDeclared(code, owner, uid, at) }
+}
+
+func freshDeclared(code, owner, uid string, at time.Time) Declared {
+	d := declared(code, owner, uid, at)
+	d.EligibleSinceCreation = true
+	return d
 }
 
 func TestUpsertDeclaredHolderRule(t *testing.T) {
@@ -64,21 +78,28 @@ func TestUpsertDeclaredHolderRule(t *testing.T) {
 	apiRow := apiRowAt(t0)
 	tests := []holderCase{
 		{name: "older claim holds against a newer one", setup: holdsFor("team-a/first", "uid-a", t0),
-			claimant: claimBy("team-b/second", "uid-b", later), wantHolder: "team-a/first", wantVisits: 7},
-		{name: "older claim arriving second takes over and resets visits", setup: holdsFor("team-b/newer", "uid-b", later),
-			claimant: claimBy("team-a/older", "uid-a", t0), wantVisits: -1},
+			claimant: freshClaimBy("team-b/second", "uid-b", later), wantHolder: "team-a/first", wantVisits: 7},
+		{name: "older claim standing since creation takes over when it arrives second, and resets visits",
+			setup: holdsFor("team-b/newer", "uid-b", later), claimant: freshClaimBy("team-a/older", "uid-a", t0), wantVisits: -1},
+		// Issue 11 item 1: a claim refused or unserved until now is not eligible since its
+		// creation, and must not displace the live holder although its timestamp is older.
+		{name: "older claim that became eligible later does not displace a live holder",
+			setup: holdsFor("team-b/newer", "uid-b", later), claimant: claimBy("team-a/dormant", "uid-a", t0),
+			wantHolder: "team-b/newer", wantVisits: 7},
 		{name: "equal claim times: the lower UID holds", setup: holdsFor("team-a/x", "uid-b", t0),
-			claimant: claimBy("team-b/y", "uid-a", t0), wantVisits: -1},
+			claimant: freshClaimBy("team-b/y", "uid-a", t0), wantVisits: -1},
 		{name: "same namespace/name restored with a new UID takes back its row", setup: holdsFor("team-a/docs", "uid-1", t0),
 			claimant: claimBy("team-a/docs", "uid-2", t0.AddDate(0, 0, 1)), wantVisits: -1},
 		{name: "an API link holds as api", setup: apiRow,
-			claimant: claimBy("team-b/late", "uid-b", later), wantHolder: "api", wantVisits: 7},
+			claimant: freshClaimBy("team-b/late", "uid-b", later), wantHolder: "api", wantVisits: 7},
 		// creationTimestamp has whole seconds: a ShortLink made in the same second as an API link,
 		// after it, carries a time before the API link's created_at, and must not take it over.
 		{name: "an API link holds against a claim of the same second", setup: apiRowAt(t0.Add(700 * time.Millisecond)),
-			claimant: claimBy("team-b/same-second", "uid-b", t0), wantHolder: "api", wantVisits: 7},
+			claimant: freshClaimBy("team-b/same-second", "uid-b", t0), wantHolder: "api", wantVisits: 7},
 		{name: "an API link yields to a claim a second older", setup: apiRowAt(t0.Add(700 * time.Millisecond)),
-			claimant: claimBy("team-b/older", "uid-b", t0.Add(-time.Second)), wantVisits: -1},
+			claimant: freshClaimBy("team-b/older", "uid-b", t0.Add(-time.Second)), wantVisits: -1},
+		{name: "an API link holds against an older claim that became eligible later", setup: apiRowAt(t0.Add(700 * time.Millisecond)),
+			claimant: claimBy("team-b/dormant", "uid-b", t0.Add(-time.Hour)), wantHolder: "api", wantVisits: 7},
 		{name: "another owner's tombstone is taken by a newer claimant", setup: tombstoneOf("team-a/gone", "uid-a", t0),
 			claimant: claimBy("team-b/new", "uid-b", later), wantVisits: -1},
 		{name: "own tombstone revived keeps its visits", setup: tombstoneOf("team-a/back", "uid-a", t0),
@@ -121,7 +142,7 @@ func TestUpsertDeclaredRacingClaimantsConvergeOnTheOldest(t *testing.T) {
 	s := newStore(t)
 	const claimants = 4
 	claim := func(i int) Declared {
-		return declared("race", fmt.Sprintf("team-%d/race", i), fmt.Sprintf("uid-%d", i), t0.Add(time.Duration(i)*time.Minute))
+		return freshDeclared("race", fmt.Sprintf("team-%d/race", i), fmt.Sprintf("uid-%d", i), t0.Add(time.Duration(i)*time.Minute))
 	}
 	// Twice: in the first round arrival order is random; the second must change nothing.
 	for round := range 2 {
@@ -140,6 +161,31 @@ func TestUpsertDeclaredRacingClaimantsConvergeOnTheOldest(t *testing.T) {
 	}
 	if row := mustGet(t, s, "", "race"); row.OwnerUID != "uid-0" {
 		t.Fatalf("holder = %s, want the oldest claimant uid-0", row.OwnerUID)
+	}
+}
+
+// Two claims standing since their ShortLinks were created, on a free code: the older holds it
+// whichever is written first (DESIGN.md §3: the outcome never depends on reconcile order).
+func TestUpsertDeclaredEligibleClaimantsInEitherOrder(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	older := func(code string) Declared { return freshDeclared(code, "team-a/older", "uid-older", t0) }
+	newer := func(code string) Declared { return freshDeclared(code, "team-b/newer", "uid-newer", t0.Add(time.Hour)) }
+	orders := map[string][]func(string) Declared{"older first": {older, newer}, "newer first": {newer, older}}
+	for name, order := range orders {
+		t.Run(name, func(t *testing.T) {
+			code := "order-" + strings.ReplaceAll(name, " ", "-")
+			for _, claim := range order {
+				if _, err := s.UpsertDeclared(context.Background(), claim(code)); err != nil && !errors.Is(err, ErrConflict) {
+					t.Fatal(err)
+				}
+			}
+			if row := mustGet(t, s, "", code); row.OwnerUID != "uid-older" || row.Deleted {
+				t.Fatalf("holder = %s (deleted %v), want uid-older", row.OwnerUID, row.Deleted)
+			}
+			_, err := s.UpsertDeclared(context.Background(), newer(code))
+			assertConflict(t, err, "team-a/older")
+		})
 	}
 }
 
