@@ -104,6 +104,17 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 	claim := r.claimOf(sl)
 	sl.Status.Code = claim.code
 	sl.Status.URL = r.shortURL(claim)
+	// Whatever the outcome below (synced, refused, in conflict), a row held under an earlier
+	// spec.domain is no longer claimed: left live, the old short URL would redirect forever.
+	if sl.Status.ObservedGeneration != sl.Generation {
+		err := r.releaseOtherClaims(ctx, sl, claim)
+		if store.IsUnavailable(err) {
+			return r.databaseUnavailable(ctx, sl, err), nil
+		}
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	link, err := r.desiredLink(sl, claim)
 	if err != nil {
 		return r.refuse(ctx, sl, claim, err)
@@ -122,11 +133,6 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 		return ctrl.Result{}, err
 	}
 	link.Version = version
-	if sl.Status.ObservedGeneration != sl.Generation {
-		if err := r.releaseOtherClaims(ctx, sl, claim); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
 	r.setReady(sl, metav1.ConditionTrue, linksv1.ReasonSynced, "Served at "+sl.Status.URL)
 	sl.Status.ObservedGeneration = sl.Generation
 	if err := r.syncCache(ctx, link, changed); err != nil {
@@ -157,16 +163,26 @@ func (r *ShortLinkReconciler) refuse(ctx context.Context, sl *linksv1.ShortLink,
 	return ctrl.Result{}, reconcile.TerminalError(cause)
 }
 
-// databaseUnavailable records the outage and retries later, backing off the longer it lasts.
+// databaseUnavailable records the outage and retries later, backing off the longer it lasts:
+// half its age so far, from dbRetryMin up to dbRetryMax. The outage is measured from its own
+// start, kept as the Ready condition's LastTransitionTime: setCondition alone would keep an
+// older time when Ready was already False for another reason.
 func (r *ShortLinkReconciler) databaseUnavailable(ctx context.Context, sl *linksv1.ShortLink, err error) ctrl.Result {
 	logf.FromContext(ctx).Info("PostgreSQL unavailable; will retry", "error", err.Error())
+	start := r.outageStart(sl)
 	r.setReady(sl, metav1.ConditionFalse, linksv1.ReasonDatabaseUnavailable, "PostgreSQL unavailable: "+err.Error())
-	down := meta.FindStatusCondition(sl.Status.Conditions, linksv1.ConditionReady)
-	wait := dbRetryMin
-	if down != nil && down.Reason == linksv1.ReasonDatabaseUnavailable {
-		wait = min(max(r.now().Sub(down.LastTransitionTime.Time)/2, dbRetryMin), dbRetryMax)
+	meta.FindStatusCondition(sl.Status.Conditions, linksv1.ConditionReady).LastTransitionTime = metav1.NewTime(start)
+	return ctrl.Result{RequeueAfter: min(max(r.now().Sub(start)/2, dbRetryMin), dbRetryMax)}
+}
+
+// outageStart is when the current outage began: the time Ready turned DatabaseUnavailable, or
+// now if it does not say so yet. Whole seconds, as the API server keeps it.
+func (r *ShortLinkReconciler) outageStart(sl *linksv1.ShortLink) time.Time {
+	if c := meta.FindStatusCondition(sl.Status.Conditions, linksv1.ConditionReady); c != nil &&
+		c.Reason == linksv1.ReasonDatabaseUnavailable {
+		return c.LastTransitionTime.Time
 	}
-	return ctrl.Result{RequeueAfter: wait}
+	return r.now().Truncate(time.Second)
 }
 
 // patchStatus writes the status once, and only when it changed, so resyncs write nothing.

@@ -191,31 +191,6 @@ func TestShortLinkClaimingAnAPIMadeCodeConflicts(t *testing.T) {
 	}
 }
 
-func TestOlderClaimantArrivingLateTakesOver(t *testing.T) {
-	nsA, nsB := newNamespace(t), newNamespace(t)
-	// The older ShortLink starts out invalid, so the newer one writes the row first.
-	code := "late-" + nsA
-	older := create(t, shortLink(nsA, "old", linksv1.ShortLinkSpec{Target: "https://pаypal.example.com/", Code: code}))
-	waitReady(t, older, metav1.ConditionFalse, linksv1.ReasonInvalidTarget)
-	time.Sleep(1100 * time.Millisecond)
-	newer := create(t, shortLink(nsB, "new", linksv1.ShortLinkSpec{Target: "https://b.example.com/", Code: code}))
-	waitReady(t, newer, metav1.ConditionTrue, linksv1.ReasonSynced)
-	mustExec(t, `INSERT INTO url_stats (domain, code, visits) VALUES ('', $1, 7)`, code)
-
-	cur := get(t, older)
-	cur.Spec.Target = "https://a.example.com/"
-	if err := k8s.Update(context.Background(), cur); err != nil {
-		t.Fatal(err)
-	}
-	waitReady(t, older, metav1.ConditionTrue, linksv1.ReasonSynced)
-	waitReady(t, newer, metav1.ConditionFalse, linksv1.ReasonCodeConflict)
-	var visits int64
-	_ = db.Pool().QueryRow(context.Background(), `SELECT coalesce(sum(visits), 0) FROM url_stats WHERE domain = '' AND code = $1`, code).Scan(&visits)
-	if visits != 0 {
-		t.Fatalf("visits after takeover = %d, want 0: counts belong to the holder", visits)
-	}
-}
-
 func TestRestoredShortLinkTakesBackItsRow(t *testing.T) {
 	ns := newNamespace(t)
 	sl := create(t, shortLink(ns, "restored", linksv1.ShortLinkSpec{Target: "https://example.com/"}))

@@ -40,11 +40,15 @@ func (c claim) key() string { return c.domain + "/" + c.code }
 // claimOf derives the effective claim: spec.code or the name, and spec.domain with the
 // default domain folded to ” so that both spellings of one link share a row.
 func (r *ShortLinkReconciler) claimOf(sl *linksv1.ShortLink) claim {
+	return claimFor(sl, r.Config.DefaultDomain)
+}
+
+func claimFor(sl *linksv1.ShortLink, defaultDomain string) claim {
 	c := claim{domain: sl.Spec.Domain, code: sl.Spec.Code}
 	if c.code == "" {
 		c.code = sl.Name
 	}
-	if c.domain == r.Config.DefaultDomain {
+	if c.domain == defaultDomain {
 		c.domain = ""
 	}
 	return c
@@ -94,16 +98,27 @@ func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links
 }
 
 // syncRow makes PostgreSQL hold the link, writing only when something differs. It reads
-// first, so that an unchanged resync costs one indexed read and takes no row lock.
+// first, so that an unchanged resync costs one indexed read and takes no row lock; "unchanged"
+// is the store's own definition, the one its upsert applies. It runs before this reconcile
+// records an outcome, so the status still tells whether the claim is eligible since creation.
 func (r *ShortLinkReconciler) syncRow(ctx context.Context, sl *linksv1.ShortLink, l links.Link) (int64, bool, error) {
+	d := store.Declared{
+		Link: l, CreatedAt: sl.CreationTimestamp.Time, InstallID: r.Config.InstallID,
+		EligibleSinceCreation: eligibleSinceCreation(sl),
+	}
 	row, err := r.Store.Get(ctx, l.Domain, l.Code)
 	switch {
-	case err == nil && !row.Deleted && row.SameDeclaration(l):
+	case err == nil && d.Unchanged(row):
 		return row.Version, false, nil
 	case err != nil && !errors.Is(err, links.ErrNotFound):
 		return 0, false, err
 	}
-	res, err := r.Store.UpsertDeclared(ctx, store.Declared{Link: l, CreatedAt: sl.CreationTimestamp.Time, InstallID: r.Config.InstallID})
+	if err != nil || row.Deleted {
+		if err := r.deferToOlderClaim(ctx, sl); err != nil {
+			return 0, false, err
+		}
+	}
+	res, err := r.Store.UpsertDeclared(ctx, d)
 	if err != nil {
 		return 0, false, err
 	}

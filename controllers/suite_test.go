@@ -58,6 +58,9 @@ var (
 	linkCache *cache.Cache
 	policy    PolicySource
 	policyCh  = make(chan event.GenericEvent, 1)
+	// managerClient is the suite manager's cached client, which has the claim index: tests
+	// that call Reconcile themselves use it, as the manager's reconciler does.
+	managerClient client.Client
 	scheme    = runtime.NewScheme()
 	nsCounter atomic.Int32
 )
@@ -166,7 +169,7 @@ func runManager(ctx context.Context, resync time.Duration, namespace string) (<-
 	}
 	var changes <-chan event.GenericEvent
 	if namespace == "" {
-		changes = policyCh
+		changes, managerClient = policyCh, mgr.GetClient()
 	}
 	if err := r.SetupWithManager(ctx, mgr, 4, changes); err != nil {
 		return nil, err

@@ -35,27 +35,30 @@ type VisitTotaler interface {
 
 // VisitsRollup copies visit totals from url_stats into status.visits and lastVisitTime: one
 // bulk read a pass, and a status patch only for the ShortLinks whose numbers moved — never
-// one apiserver write per visit.
-func VisitsRollup(c client.Client, totals VisitTotaler, installID string) func(context.Context) error {
+// one apiserver write per visit. Visits belong to the holder: a ShortLink shows the count of
+// the row it holds for the code it claims now, and 0 when it holds none (it lost the code,
+// gave it up or waits for it), never the count of a row it held under an earlier spec.
+func VisitsRollup(c client.Client, totals VisitTotaler, cfg Config) func(context.Context) error {
 	return func(ctx context.Context) error {
-		all, err := totals.VisitTotals(ctx, installID)
+		all, err := totals.VisitTotals(ctx, cfg.InstallID)
 		if err != nil {
 			return fmt.Errorf("read visit totals: %w", err)
 		}
-		byUID := make(map[string]store.VisitTotal, len(all))
+		byClaim := make(map[claim]store.VisitTotal, len(all))
 		for _, t := range all {
-			byUID[t.OwnerUID] = t
+			byClaim[claim{domain: t.Domain, code: t.Code}] = t
 		}
 		var list linksv1.ShortLinkList
 		if err := c.List(ctx, &list); err != nil {
 			return fmt.Errorf("list shortlinks: %w", err)
 		}
 		for i := range list.Items {
-			t, ok := byUID[string(list.Items[i].UID)]
-			if !ok {
-				continue
+			sl := &list.Items[i]
+			t := byClaim[claimFor(sl, cfg.DefaultDomain)]
+			if t.OwnerUID != string(sl.UID) {
+				t = store.VisitTotal{} // another claimant's row, or none
 			}
-			if err := patchVisits(ctx, c, &list.Items[i], t); err != nil {
+			if err := patchVisits(ctx, c, sl, t); err != nil {
 				return err
 			}
 		}

@@ -100,7 +100,7 @@ func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher
 		policy,
 		manager.RunnableFunc(func(ctx context.Context) error { return watchDependencies(ctx, d, depUp) }),
 		&controllers.Job{Name: "visits-rollup", Interval: o.visitsInterval, Runs: runs,
-			Run: controllers.VisitsRollup(mgr.GetClient(), d.store, o.installID)},
+			Run: controllers.VisitsRollup(mgr.GetClient(), d.store, controllers.Config{DefaultDomain: o.defaultDomain, InstallID: o.installID})},
 		&controllers.Job{Name: "maintenance", Interval: o.maintInterval, Runs: runs,
 			Run: controllers.Maintenance(d.store, o.visitRetention, o.tombstoneKeep, time.Now)},
 		&controllers.Job{Name: "garbage-collection", Interval: o.gcInterval, Runs: runs, Run: gc.Run},

@@ -20,8 +20,10 @@ import (
 	"slices"
 )
 
-// SameDeclaration reports whether two links declare the same thing: every field but Version.
-// The operator uses it to write nothing when nothing changed.
+// SameDeclaration reports whether two links declare the same thing: every Link field but
+// Version. The operator uses it to leave a Redis entry alone when it already holds the link.
+// It is not the test for a urls row, which also carries install_id and the claim time: that is
+// store.Declared.Unchanged, built from the same column list as the store's upsert.
 func (l Link) SameDeclaration(o Link) bool {
 	return l.Domain == o.Domain && l.Code == o.Code && l.Target == o.Target &&
 		l.RedirectType == o.RedirectType && l.ForwardQuery == o.ForwardQuery &&

@@ -281,6 +281,9 @@ func TestUnchangedAgreesWithTheUpsert(t *testing.T) {
 		if _, ok := mutations[c.name]; !ok && c.name != "source" { // source: always k8s here
 			t.Errorf("declared column %s has no mutation in this test", c.name)
 		}
+		if why, ok := notDeclaredColumns[c.name]; ok {
+			t.Errorf("column %s is both declared and not (%s)", c.name, why)
+		}
 	}
 	for name, mutate := range mutations {
 		mustUpsert(t, s, base)

@@ -25,6 +25,9 @@ import (
 
 // VisitTotal is the visit count of one declared link, for the status rollup.
 type VisitTotal struct {
+	// Domain and Code are the row's key: the rollup credits a ShortLink only with the row of
+	// the code it claims now.
+	Domain, Code string
 	// Owner is the holding ShortLink's "namespace/name"; OwnerUID tells a restored object apart.
 	Owner    string
 	OwnerUID string
@@ -39,7 +42,7 @@ type VisitTotal struct {
 // after a takeover reset the counts.
 func (s *Store) VisitTotals(ctx context.Context, installID string) ([]VisitTotal, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT u.owner, u.owner_uid, coalesce(s.visits, 0), s.last_visit_at
+		SELECT u.domain, u.code, u.owner, u.owner_uid, coalesce(s.visits, 0), s.last_visit_at
 		FROM urls u LEFT JOIN url_stats s ON s.domain = u.domain AND s.code = u.code
 		WHERE u.install_id = $1 AND u.source = 'k8s' AND NOT u.deleted`, installID)
 	if err != nil {
@@ -55,7 +58,7 @@ func (s *Store) VisitTotals(ctx context.Context, installID string) ([]VisitTotal
 func scanVisitTotal(r pgx.CollectableRow) (VisitTotal, error) {
 	var v VisitTotal
 	var last *time.Time
-	if err := r.Scan(&v.Owner, &v.OwnerUID, &v.Visits, &last); err != nil {
+	if err := r.Scan(&v.Domain, &v.Code, &v.Owner, &v.OwnerUID, &v.Visits, &last); err != nil {
 		return VisitTotal{}, err
 	}
 	v.LastVisitAt = zeroIfNil(last)

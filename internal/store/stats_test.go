@@ -45,11 +45,11 @@ func TestVisitTotals(t *testing.T) {
 	}
 	slices.SortFunc(got, func(a, b VisitTotal) int { return strings.Compare(a.Owner, b.Owner) })
 	want := []VisitTotal{
-		{Owner: "team-a/counted", OwnerUID: "uid-counted", Visits: 42, LastVisitAt: last},
-		{Owner: "team-a/quiet", OwnerUID: "uid-quiet"},
+		{Code: "counted", Owner: "team-a/counted", OwnerUID: "uid-counted", Visits: 42, LastVisitAt: last},
+		{Code: "quiet", Owner: "team-a/quiet", OwnerUID: "uid-quiet"},
 	}
 	if !slices.EqualFunc(got, want, func(a, b VisitTotal) bool {
-		return a.Owner == b.Owner && a.OwnerUID == b.OwnerUID && a.Visits == b.Visits && a.LastVisitAt.Equal(b.LastVisitAt)
+		return a.Domain == b.Domain && a.Code == b.Code && a.Owner == b.Owner && a.OwnerUID == b.OwnerUID && a.Visits == b.Visits && a.LastVisitAt.Equal(b.LastVisitAt)
 	}) {
 		t.Fatalf("visit totals = %+v, want %+v", got, want)
 	}
