@@ -19,7 +19,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +26,6 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -36,7 +34,7 @@ import (
 	"github.com/shortlink-dev/shortlink/controllers"
 )
 
-// newManager wires the reconciler, the leader-only jobs, the policy watcher, metrics and probes.
+// newManager wires the reconciler, the leader-only jobs, the policy watcher and metrics.
 func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -54,10 +52,11 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "shortlink-manager.links.shortlink.dev",
 		LeaderElectionNamespace: o.leaderElectionNS,
+		// No probe server of its own: serveProbes answers from before the database is migrated.
+		HealthProbeBindAddress: "0",
 		// Every ShortLink is reconciled again each resync (controller-runtime jitters it), which
 		// repairs rows and keys that someone changed by hand.
 		Cache: crcache.Options{SyncPeriod: &resync},
@@ -89,7 +88,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	if err := addRunnables(mgr, o, d, policy, depUp, jobRuns); err != nil {
 		return nil, err
 	}
-	return mgr, addProbes(mgr, d)
+	return mgr, nil
 }
 
 func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher, depUp *prometheus.GaugeVec, runs *prometheus.CounterVec) error {
@@ -110,19 +109,6 @@ func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher
 		}
 	}
 	return nil
-}
-
-// addProbes: liveness is the process answering; readiness also needs PostgreSQL, without
-// which nothing can be reconciled.
-func addProbes(mgr manager.Manager, d *deps) error {
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
-	}
-	return mgr.AddReadyzCheck("readyz", func(r *http.Request) error {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		return d.store.Ping(ctx)
-	})
 }
 
 // watchDependencies keeps shortlink_dependency_up current on every replica.
