@@ -25,7 +25,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -48,7 +47,6 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
-	resync := o.resyncInterval
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
@@ -57,9 +55,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 		LeaderElectionNamespace: o.leaderElectionNS,
 		// No probe server of its own: serveProbes answers from before the database is migrated.
 		HealthProbeBindAddress: "0",
-		// Every ShortLink is reconciled again each resync (controller-runtime jitters it), which
-		// repairs rows and keys that someone changed by hand.
-		Cache: crcache.Options{SyncPeriod: &resync},
+		Cache:                  controllers.CacheOptions(o.resyncInterval),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
