@@ -89,7 +89,8 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 
 func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher, depUp *prometheus.GaugeVec, runs *prometheus.CounterVec) error {
 	gc := &controllers.GarbageCollector{
-		Store: d.store, Cache: d.cache, Live: mgr.GetAPIReader(), InstallID: o.installID, MaxDeletes: o.gcMaxDeletes,
+		Store: d.store, Cache: d.cache, Listed: mgr.GetClient(), Live: mgr.GetAPIReader(),
+		InstallID: o.installID, MaxDeletes: o.gcMaxDeletes,
 	}
 	for _, r := range []manager.Runnable{
 		policy,
