@@ -92,5 +92,8 @@ func startCache(t *testing.T, namespace string) crcache.Cache {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = c.Start(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	if !c.WaitForCacheSync(ctx) { // started: a read before would fail rather than wait
+		t.Fatal("the informer cache did not start")
+	}
 	return c
 }
