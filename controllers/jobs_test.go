@@ -42,7 +42,7 @@ func TestGarbageCollectionRemovesOnlyOrphansOfThisInstall(t *testing.T) {
 	insertRow("foreign-"+ns, ns+"/vanished", "uid-other", "another-install")
 	insertRow("stale-uid-"+ns, ns+"/kept", "uid-of-an-older-kept", testInstallID)
 
-	gc := &GarbageCollector{Store: db, Cache: linkCache, Live: k8s, InstallID: testInstallID, MaxDeletes: 100}
+	gc := &GarbageCollector{Store: db, Cache: linkCache, Listed: k8s, Live: k8s, InstallID: testInstallID, MaxDeletes: 100}
 	if err := gc.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestGarbageCollectionIsBounded(t *testing.T) {
 			VALUES ('', $1, 'https://example.com/', 'k8s', $2, 'gone', $3, nextval('urls_version_seq'), now())`,
 			ns+"-bounded-"+string(rune('a'+i)), ns+"/nothing", testInstallID)
 	}
-	gc := &GarbageCollector{Store: db, Cache: linkCache, Live: k8s, InstallID: testInstallID, MaxDeletes: 2}
+	gc := &GarbageCollector{Store: db, Cache: linkCache, Listed: k8s, Live: k8s, InstallID: testInstallID, MaxDeletes: 2}
 	if err := gc.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

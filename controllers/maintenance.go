@@ -76,39 +76,63 @@ type Collectable interface {
 	DeleteDeclared(ctx context.Context, domain, code, ownerUID string) (int64, bool, error)
 }
 
-// GarbageCollector deletes k8s rows of this installation whose ShortLink is gone — confirmed
-// by a live read from the API server, never the cache, which may lag — at most maxDeletes a
-// pass. It covers ShortLinks removed while the manager was down or without their finalizer.
+// gcPage is how many rows garbage collection reads from PostgreSQL at a time.
+const gcPage = 500
+
+// GarbageCollector deletes k8s rows of this installation whose ShortLink is gone, at most
+// MaxDeletes a pass. It covers ShortLinks removed while the manager was down or without their
+// finalizer.
+//
+// Absence is confirmed in two steps. A list of the ShortLinks from the informer cache names the
+// rows whose owner it lacks, at no cost to the API server however many rows there are; since
+// the cache may lag (a ShortLink just created), each of those alone is then read live from the
+// API server, never the cache, before its row goes.
 type GarbageCollector struct {
-	Store      Collectable
-	Cache      LinkCache
+	Store Collectable
+	Cache LinkCache
+	// Listed lists ShortLinks; the manager's cached client.
+	Listed client.Reader
+	// Live reads from the API server itself.
 	Live       client.Reader
 	InstallID  string
 	MaxDeletes int
 }
 
-// Run is one pass.
+// Run is one pass. A live read that fails keeps its row for a later pass without stopping
+// this one; the pass then reports how many rows it could not judge.
 func (g *GarbageCollector) Run(ctx context.Context) error {
+	listed, err := g.listedOwners(ctx)
+	if err != nil {
+		return err
+	}
+	var unread []error
 	deleted := 0
 	var after store.Key
 	for deleted < g.MaxDeletes {
-		rows, err := g.Store.ListDeclared(ctx, g.InstallID, after, 500)
+		rows, err := g.Store.ListDeclared(ctx, g.InstallID, after, gcPage)
 		if err != nil {
 			return fmt.Errorf("list declared rows: %w", err)
 		}
 		for _, row := range rows {
+			if deleted == g.MaxDeletes {
+				break
+			}
+			if uid, ok := listed[row.Owner]; ok && uid == row.OwnerUID {
+				continue // its ShortLink is there
+			}
 			gone, err := g.ownerGone(ctx, row)
 			if err != nil {
-				return err
+				unread = append(unread, err)
+				continue
 			}
-			if gone && deleted < g.MaxDeletes {
+			if gone {
 				if err := g.collect(ctx, row); err != nil {
 					return err
 				}
 				deleted++
 			}
 		}
-		if len(rows) < 500 {
+		if len(rows) < gcPage {
 			break
 		}
 		after = store.Key{Domain: rows[len(rows)-1].Domain, Code: rows[len(rows)-1].Code}
@@ -116,9 +140,28 @@ func (g *GarbageCollector) Run(ctx context.Context) error {
 	if deleted > 0 {
 		logf.FromContext(ctx).Info("Garbage collected rows of deleted ShortLinks", "rows", deleted)
 	}
+	if len(unread) > 0 {
+		return fmt.Errorf("%d rows kept for a later pass, their ShortLink unread: %w", len(unread), unread[0])
+	}
 	return nil
 }
 
+// listedOwners maps "namespace/name" of every listed ShortLink to its UID. The objects are
+// only read here, so the cache need not copy them.
+func (g *GarbageCollector) listedOwners(ctx context.Context) (map[string]string, error) {
+	var list linksv1.ShortLinkList
+	if err := g.Listed.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("list shortlinks: %w", err)
+	}
+	owners := make(map[string]string, len(list.Items))
+	for i := range list.Items {
+		owners[list.Items[i].Namespace+"/"+list.Items[i].Name] = string(list.Items[i].UID)
+	}
+	return owners, nil
+}
+
+// ownerGone reads the row's ShortLink live: gone when it is not found, or found under
+// another UID (deleted and created again).
 func (g *GarbageCollector) ownerGone(ctx context.Context, row store.Row) (bool, error) {
 	ns, name, ok := strings.Cut(row.Owner, "/")
 	if !ok {

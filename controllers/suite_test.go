@@ -149,7 +149,7 @@ func startManager(ctx context.Context) (<-chan struct{}, error) {
 // runManager runs a manager with the reconciler until ctx ends; namespace, when set, limits
 // what it watches.
 func runManager(ctx context.Context, resync time.Duration, namespace string) (<-chan struct{}, error) {
-	opts := crcache.Options{SyncPeriod: &resync}
+	opts := CacheOptions(resync)
 	if namespace != "" {
 		opts.DefaultNamespaces = map[string]crcache.Config{namespace: {}}
 	}

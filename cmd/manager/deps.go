@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -40,6 +41,13 @@ type deps struct {
 	cache *cache.Cache
 }
 
+// ping is readiness once migrated: without PostgreSQL nothing can be reconciled.
+func (d *deps) ping(r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	return d.store.Ping(ctx)
+}
+
 func (d *deps) close() {
 	if d.store != nil {
 		d.store.Close()
@@ -51,7 +59,8 @@ func (d *deps) close() {
 
 // connect migrates the schema and opens the pools. PostgreSQL may not be up yet when the
 // manager starts (a fresh cluster, a restore): it waits, logging each attempt, rather than
-// crash-looping. Redis is not waited for: it only caches, and reconciles report Cached=False.
+// crash-looping, while the probes already answer (alive, not ready). Redis is not waited for:
+// it only caches, and reconciles report Cached=False.
 func connect(ctx context.Context, o options) (*deps, error) {
 	log := ctrl.Log.WithName("setup")
 	for attempt := 1; ; attempt++ {

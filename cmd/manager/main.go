@@ -49,11 +49,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	ctrl.SetLogger(newLogger(logOpts, stderr))
+	// The probes answer before PostgreSQL does: waiting for it or migrating is alive, not ready.
+	probes, err := serveProbes(opts.probeAddr)
+	if err != nil {
+		return err
+	}
+	defer probes.close()
 	deps, err := connect(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer deps.close()
+	probes.readyWhen(deps.ping)
 	mgr, err := newManager(ctx, opts, deps)
 	if err != nil {
 		return err

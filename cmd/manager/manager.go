@@ -19,15 +19,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -36,7 +33,7 @@ import (
 	"github.com/shortlink-dev/shortlink/controllers"
 )
 
-// newManager wires the reconciler, the leader-only jobs, the policy watcher, metrics and probes.
+// newManager wires the reconciler, the leader-only jobs, the policy watcher and metrics.
 func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -50,17 +47,15 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
-	resync := o.resyncInterval
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "shortlink-manager.links.shortlink.dev",
 		LeaderElectionNamespace: o.leaderElectionNS,
-		// Every ShortLink is reconciled again each resync (controller-runtime jitters it), which
-		// repairs rows and keys that someone changed by hand.
-		Cache: crcache.Options{SyncPeriod: &resync},
+		// No probe server of its own: serveProbes answers from before the database is migrated.
+		HealthProbeBindAddress: "0",
+		Cache:                  controllers.CacheOptions(o.resyncInterval),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -89,12 +84,13 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	if err := addRunnables(mgr, o, d, policy, depUp, jobRuns); err != nil {
 		return nil, err
 	}
-	return mgr, addProbes(mgr, d)
+	return mgr, nil
 }
 
 func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher, depUp *prometheus.GaugeVec, runs *prometheus.CounterVec) error {
 	gc := &controllers.GarbageCollector{
-		Store: d.store, Cache: d.cache, Live: mgr.GetAPIReader(), InstallID: o.installID, MaxDeletes: o.gcMaxDeletes,
+		Store: d.store, Cache: d.cache, Listed: mgr.GetClient(), Live: mgr.GetAPIReader(),
+		InstallID: o.installID, MaxDeletes: o.gcMaxDeletes,
 	}
 	for _, r := range []manager.Runnable{
 		policy,
@@ -110,19 +106,6 @@ func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher
 		}
 	}
 	return nil
-}
-
-// addProbes: liveness is the process answering; readiness also needs PostgreSQL, without
-// which nothing can be reconciled.
-func addProbes(mgr manager.Manager, d *deps) error {
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return err
-	}
-	return mgr.AddReadyzCheck("readyz", func(r *http.Request) error {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		return d.store.Ping(ctx)
-	})
 }
 
 // watchDependencies keeps shortlink_dependency_up current on every replica.
