@@ -118,10 +118,15 @@ func (p *Policy) CheckNormalized(normalized string) error {
 }
 
 // blockedBy returns the blocklist entry covering host: host itself or a parent domain, so that
-// blocking example.com blocks a.example.com but not notexample.com.
+// blocking example.com blocks a.example.com but not notexample.com. Hosts come normalized, so an
+// IPv4 address has one spelling; an IPv4-mapped IPv6 address ([::ffff:7f00:1]) reaches the
+// IPv4 address it maps, and is checked as that address.
 func (p *Policy) blockedBy(host string) (string, bool) {
 	if p == nil {
 		return "", false
+	}
+	if v4, ok := mappedIPv4(host); ok {
+		host = v4
 	}
 	for name := host; ; {
 		if _, ok := p.blocked[name]; ok {
