@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,5 +82,24 @@ func TestBlockedAddressBlocksEverySpelling(t *testing.T) {
 		if r, ok := row(t, "", name); ok && !r.Deleted {
 			t.Errorf("%s: row serves a blocked address: %+v", name, r)
 		}
+	}
+}
+
+// A whole-script confusable target host is InvalidTarget and writes nothing; a genuine IDN
+// under its own script's top-level domain is synced.
+func TestWholeScriptConfusableTargetIsRefused(t *testing.T) {
+	ns := newNamespace(t)
+	sl := create(t, shortLink(ns, "fake-apple", linksv1.ShortLinkSpec{Target: "https://аррӏе.com/login"}))
+	got := waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonInvalidTarget)
+	if c := condition(got, linksv1.ConditionReady); c == nil || !strings.Contains(c.Message, "possible homograph") {
+		t.Errorf("Ready condition = %+v, want a message naming the homograph", c)
+	}
+	if r, ok := row(t, "", "fake-apple"); ok {
+		t.Fatalf("row written for a whole-script confusable: %+v", r)
+	}
+	idn := create(t, shortLink(ns, "real-idn", linksv1.ShortLinkSpec{Target: "https://пример.рф/"}))
+	waitReady(t, idn, metav1.ConditionTrue, linksv1.ReasonSynced)
+	if r, ok := row(t, "", "real-idn"); !ok || r.Target != "https://xn--e1afmkfd.xn--p1ai/" {
+		t.Fatalf("row of a genuine IDN = %+v, %v", r, ok)
 	}
 }

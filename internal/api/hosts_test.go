@@ -107,3 +107,27 @@ func testKeysFor(t *testing.T) *api.Keys {
 	}
 	return keys
 }
+
+// A whole-script confusable host (all-Cyrillic "аррӏе" under .com) is refused with a 400 naming
+// the field, in Unicode or punycode; genuine IDNs are stored.
+func TestAPIRefusesWholeScriptConfusables(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, target := range []string{"https://аррӏе.com/", "https://xn--80ak6aa92e.com/", "https://www.сосо.org/"} {
+		rec := f.call(http.MethodPost, "/api/v1/links", `{"target": "`+target+`"}`)
+		var e api.ErrorResponse
+		if rec.Code != http.StatusBadRequest || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Field != "target" ||
+			!strings.Contains(e.Error, "possible homograph") {
+			t.Errorf("create %s = %d %s, want 400 naming target as a homograph", target, rec.Code, rec.Body)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM urls`); n != 0 {
+		t.Fatalf("urls holds %d rows after refusals, want none", n)
+	}
+	for code, target := range map[string]string{"rf": "https://пример.рф/", "de": "https://münchen.de/", "cn": "https://例子.中国/"} {
+		f.mustCreate(`{"target": "` + target + `", "code": "` + code + `"}`)
+	}
+	if n := f.count(`SELECT count(*) FROM urls WHERE target LIKE 'https://xn--%'`); n != 3 {
+		t.Fatalf("genuine IDN rows = %d, want 3", n)
+	}
+}

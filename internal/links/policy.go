@@ -86,8 +86,9 @@ func (p *Policy) CheckDomain(domain string) error {
 
 // Check refuses a target the platform must not redirect to. Errors are *FieldError with Field
 // "target" wrapping ErrInvalidTarget (not an acceptable URL, see NormalizeTarget, or a
-// mixed-script host label) or ErrBlocked (one of our served domains, which would loop, or a host
-// at or under a blocklisted domain). A nil Policy only checks the URL and its host's scripts.
+// mixed-script or whole-script confusable host label) or ErrBlocked (one of our served
+// domains, which would loop, or a host at or under a blocklisted domain). A nil Policy only
+// checks the URL and its host's scripts.
 func (p *Policy) Check(target string) error {
 	normalized, err := NormalizeTarget(target)
 	if err != nil {
@@ -107,6 +108,9 @@ func (p *Policy) CheckNormalized(normalized string) error {
 	host := u.Hostname()
 	if label := mixedScriptLabel(host); label != "" {
 		return invalidTarget(fmt.Sprintf("host label %q mixes scripts (possible homograph)", label))
+	}
+	if label, script := wholeScriptConfusable(host); label != "" {
+		return invalidTarget(fmt.Sprintf("host label %q is all %s letters that look Latin (possible homograph)", label, script))
 	}
 	if p.Serves(host) {
 		return blocked("host " + host + " is served by this shortener (redirect loop)")
