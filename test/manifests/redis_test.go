@@ -60,15 +60,15 @@ func TestEvaluationRedisKeepsTombstonesWhenFull(t *testing.T) {
 				}
 			}
 			full := fill(t, ctx, c)
-			if full == nil {
-				t.Fatalf("wrote %d entries of 1 KB into a %s Redis without an OOM error: it evicts",
-					fillPages*fillPage, fillMaxMemory)
-			}
 			for i := range tombstones {
 				e, err := c.Get(ctx, "", fmt.Sprintf("gone-%d", i))
 				if err != nil || !e.Deleted || e.Link.Version != int64(i+1) {
 					t.Fatalf("tombstone %d after filling Redis = %+v, %v; want it kept", i, e, err)
 				}
+			}
+			if full == nil {
+				t.Fatalf("wrote %d entries of 1 KB into a %s Redis without an OOM error: it evicts",
+					fillPages*fillPage, fillMaxMemory)
 			}
 		})
 	}
