@@ -29,7 +29,7 @@ var (
 	// ErrInvalidDomain marks a domain that is not a valid host name.
 	ErrInvalidDomain = errors.New("invalid domain")
 	// ErrInvalidTarget marks a target that is not an acceptable URL: malformed, not http(s),
-	// with user-info, or with a mixed-script (homograph) host.
+	// with user-info, or with a homograph host (mixed scripts, or a whole-script confusable).
 	ErrInvalidTarget = errors.New("invalid target")
 	// ErrInvalidLink marks the other fields of a Link: redirect type, validity window, tags,
 	// source or owner.

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/net/idna"
 )
 
@@ -32,7 +33,7 @@ import (
 // or Latin together with the scripts that Japanese (Han, Hiragana, Katakana), Chinese (Han,
 // Bopomofo) or Korean (Han, Hangul) writing mixes with it. Common and inherited characters
 // (digits, '-', combining marks) go with any script. Whole-script confusables (a label entirely
-// in Cyrillic that reads like Latin) pass: they need a confusables table, not a script rule.
+// in Cyrillic that reads like Latin) pass here: wholeScriptConfusable refuses them.
 func mixedScriptLabel(host string) string {
 	unicodeHost, err := idna.Punycode.ToUnicode(host)
 	if err != nil {
@@ -103,6 +104,65 @@ func allowedScripts(scripts []string) bool {
 func subset(scripts, set []string) bool {
 	for _, s := range scripts {
 		if !slices.Contains(set, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// wholeScriptConfusable returns the first label of host (punycode or Unicode) written in one
+// script other than Latin whose every letter is the confusable of a Latin letter or digit in
+// Unicode TS #39's confusables data, such as an all-Cyrillic "аррӏе" that reads "apple", and
+// that script's name. A label in the script of the top-level domain passes (".рф", ".ελ"): there
+// readers expect that script. Genuine words rarely consist only of look-alikes ("пример" has
+// "п" and "и"), so they pass too.
+func wholeScriptConfusable(host string) (label, script string) {
+	if !strings.Contains(host, "xn--") && isASCIIString(host) {
+		return "", "" // no label can be in another script; the common case costs a scan
+	}
+	unicodeHost, err := idna.Punycode.ToUnicode(host)
+	if err != nil {
+		return "", ""
+	}
+	labels := strings.Split(unicodeHost, ".")
+	tldScripts := labelScripts(labels[len(labels)-1])
+	for _, l := range labels {
+		scripts := labelScripts(l)
+		if len(scripts) != 1 || scripts[0] == scriptLatin || slices.Equal(tldScripts, scripts) {
+			continue
+		}
+		if allLookLatin(l) {
+			return l, scripts[0]
+		}
+	}
+	return "", ""
+}
+
+// allLookLatin reports whether every letter of label that belongs to a script has a TS #39
+// prototype made of the characters of an ASCII host label (a-z, 0-9): "р" is "p", but "п"
+// ("π") and "и" ("ᴎ") are not. Characters shared by all scripts (digits, '-') look alike
+// everywhere and are skipped.
+func allLookLatin(label string) bool {
+	for _, r := range label {
+		if scriptOf(r) == "" {
+			continue
+		}
+		proto := confusables.Skeleton(string(r))
+		if proto == "" || proto == string(r) {
+			return false
+		}
+		for i := 0; i < len(proto); i++ {
+			if c := proto[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
 			return false
 		}
 	}

@@ -17,7 +17,6 @@ limitations under the License.
 package links
 
 import (
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -46,7 +45,9 @@ const (
 // A target must be an absolute http or https URL with a host, at most MaxTargetLength bytes,
 // without whitespace, control or invisible formatting characters, and without user-info
 // ("https://bank.com@evil.example/" is a phishing classic). The scheme and host are lower-cased,
-// a Unicode host becomes punycode, an explicit port is kept as given (even a default one), and
+// a Unicode host becomes punycode, an IP address takes the one form a browser gives it
+// (http://0x7f.1/ is http://127.0.0.1/; a host ending in a number that is no valid IPv4 address
+// is refused, see host.go), an explicit port is kept as given (even a default one), and
 // non-ASCII bytes after the host are percent-encoded, so the result is printable ASCII and can
 // be sent as a Location header unchanged. The rest of the URL is kept byte for byte.
 func NormalizeTarget(raw string) (string, error) {
@@ -113,11 +114,11 @@ func checkTargetParts(u *url.URL) error {
 func targetHost(u *url.URL) (string, error) {
 	var host string
 	if strings.HasPrefix(u.Host, "[") {
-		addr, err := netip.ParseAddr(u.Hostname())
-		if err != nil || !addr.Is6() || addr.Zone() != "" {
+		v6, ok := ipv6Host(u.Hostname())
+		if !ok {
 			return "", invalidTarget("must have a valid IPv6 address between brackets")
 		}
-		host = "[" + addr.String() + "]"
+		host = v6
 	} else {
 		name, reason := hostName(u.Hostname())
 		if reason != "" {
@@ -164,7 +165,7 @@ func escapeNonASCII(s string) string {
 // NormalizeDomain returns raw as a canonical served or blocked domain: a lower-case host name
 // without port or trailing dot, at most MaxDomainLength characters, labels of 1 to 63 characters
 // of [a-z0-9-] that neither start nor end with '-'. Unicode names are accepted and returned as
-// punycode. Errors are *FieldError with Field "domain" and Err ErrInvalidDomain.
+// punycode; IPv4 addresses in any spelling a browser accepts are returned in dotted decimal. Errors are *FieldError with Field "domain" and Err ErrInvalidDomain.
 func NormalizeDomain(raw string) (string, error) {
 	if strings.Contains(raw, ":") {
 		return "", invalidDomain("must not include a port")
@@ -181,7 +182,9 @@ func invalidDomain(reason string) error {
 }
 
 // hostName converts a host name to lower-case punycode under a strict IDNA profile, then checks
-// the result itself, so the rules hold whatever the IDNA library allows. It returns a reason
+// the result itself, so the rules hold whatever the IDNA library allows. A name whose last
+// label is a number is an IPv4 address, as in a browser (host.go): it is returned in dotted
+// decimal, or refused when it is not a valid address. It returns a reason
 // (completing "host ..." or "domain: ...") instead of an error so each caller picks the class.
 func hostName(raw string) (string, string) {
 	switch {
@@ -202,6 +205,13 @@ func hostName(raw string) (string, string) {
 	}
 	if err != nil {
 		return "", "must be a valid host name (" + err.Error() + ")"
+	}
+	if endsInNumber(ascii) {
+		addr, ok := parseIPv4(ascii)
+		if !ok {
+			return "", reasonNotIPv4
+		}
+		return addr.String(), ""
 	}
 	if reason := checkLabels(ascii); reason != "" {
 		return "", reason

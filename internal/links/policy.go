@@ -86,8 +86,9 @@ func (p *Policy) CheckDomain(domain string) error {
 
 // Check refuses a target the platform must not redirect to. Errors are *FieldError with Field
 // "target" wrapping ErrInvalidTarget (not an acceptable URL, see NormalizeTarget, or a
-// mixed-script host label) or ErrBlocked (one of our served domains, which would loop, or a host
-// at or under a blocklisted domain). A nil Policy only checks the URL and its host's scripts.
+// mixed-script or whole-script confusable host label) or ErrBlocked (one of our served
+// domains, which would loop, or a host at or under a blocklisted domain). A nil Policy only
+// checks the URL and its host's scripts.
 func (p *Policy) Check(target string) error {
 	normalized, err := NormalizeTarget(target)
 	if err != nil {
@@ -108,6 +109,9 @@ func (p *Policy) CheckNormalized(normalized string) error {
 	if label := mixedScriptLabel(host); label != "" {
 		return invalidTarget(fmt.Sprintf("host label %q mixes scripts (possible homograph)", label))
 	}
+	if label, script := wholeScriptConfusable(host); label != "" {
+		return invalidTarget(fmt.Sprintf("host label %q is all %s letters that look Latin (possible homograph)", label, script))
+	}
 	if p.Serves(host) {
 		return blocked("host " + host + " is served by this shortener (redirect loop)")
 	}
@@ -118,10 +122,15 @@ func (p *Policy) CheckNormalized(normalized string) error {
 }
 
 // blockedBy returns the blocklist entry covering host: host itself or a parent domain, so that
-// blocking example.com blocks a.example.com but not notexample.com.
+// blocking example.com blocks a.example.com but not notexample.com. Hosts come normalized, so an
+// IPv4 address has one spelling; an IPv4-mapped IPv6 address ([::ffff:7f00:1]) reaches the
+// IPv4 address it maps, and is checked as that address.
 func (p *Policy) blockedBy(host string) (string, bool) {
 	if p == nil {
 		return "", false
+	}
+	if v4, ok := mappedIPv4(host); ok {
+		host = v4
 	}
 	for name := host; ; {
 		if _, ok := p.blocked[name]; ok {

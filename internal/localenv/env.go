@@ -41,6 +41,8 @@ type Options struct {
 	PgBouncerOptions PgBouncerOptions
 	// Redis starts Redis.
 	Redis bool
+	// RedisArgs are redis-server command-line options for Redis (see StartRedisWithArgs).
+	RedisArgs []string
 }
 
 // Env is a running set of components. A nil field was not asked for.
@@ -79,7 +81,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 	}
 	if opts.Redis {
-		if env.Redis, err = StartRedis(ctx, dir); err != nil {
+		if env.Redis, err = StartRedisWithArgs(ctx, dir, opts.RedisArgs...); err != nil {
 			return env, err
 		}
 	}

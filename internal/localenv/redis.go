@@ -41,6 +41,13 @@ type Redis struct {
 
 // StartRedis configures Redis under runDir/redis and starts it.
 func StartRedis(ctx context.Context, runDir string) (*Redis, error) {
+	return StartRedisWithArgs(ctx, runDir)
+}
+
+// StartRedisWithArgs is StartRedis with redis-server command-line options ("--maxmemory",
+// "4mb", …), which override the configuration file, so a test can run Redis as a manifest
+// configures it.
+func StartRedisWithArgs(ctx context.Context, runDir string, args ...string) (*Redis, error) {
 	bin, err := findBinary("redis-server", installRedis, "/usr/bin")
 	if err != nil {
 		return nil, err
@@ -64,12 +71,16 @@ func StartRedis(ctx context.Context, runDir string) (*Redis, error) {
 		"dir " + dir,
 		"maxclients 10000",
 		"loglevel warning",
+		// As the evaluation installs run it: never evict. Tombstones and rate-limit buckets
+		// must not vanish to make room; a full Redis refuses writes instead (docs/operations.md).
+		"maxmemory-policy noeviction",
 	}
 	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("write redis.conf: %w", err)
 	}
 	r := &Redis{Port: port, Dir: dir}
-	r.proc = &process{name: "redis", path: bin, args: []string{conf}, runDir: runDir, logPath: filepath.Join(dir, "redis.log")}
+	r.proc = &process{name: "redis", path: bin, args: append([]string{conf}, args...), runDir: runDir,
+		logPath: filepath.Join(dir, "redis.log")}
 	return r, r.Start(ctx)
 }
 
