@@ -3,6 +3,10 @@
 # Versions of the Kubernetes binaries that envtest and `make dev` run (built offline, see hack/).
 K8S_VERSION ?= 1.37.2
 ETCD_VERSION ?= 3.6.16
+# What the single-node cluster runs beside them (hack/cluster-assets.sh, built offline too).
+CNI_VERSION ?= 1.10.0
+COREDNS_VERSION ?= 1.14.7
+METRICS_SERVER_VERSION ?= 0.8.0
 
 # Get the currently used golang install path (in GOPATH/bin, unless GOBIN is set)
 ifeq (,$(shell go env GOBIN))
@@ -57,6 +61,11 @@ install-deps: ## Install PostgreSQL, Redis, PgBouncer and wrk from Debian's pack
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) kube-apiserver, etcd, kubectl, kube-controller-manager; prints their directory last.
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) hack/envtest-assets.sh
+
+.PHONY: cluster-assets
+cluster-assets: ## Build (once) kubelet, kube-scheduler, kube-proxy, CoreDNS, metrics-server, CNI plugins, node images; prints their directory last.
+	@K8S_VERSION=$(K8S_VERSION) CNI_VERSION=$(CNI_VERSION) COREDNS_VERSION=$(COREDNS_VERSION) \
+		METRICS_SERVER_VERSION=$(METRICS_SERVER_VERSION) hack/cluster-assets.sh
 
 .PHONY: test
 test: install-deps verify-generated vet lint envtest-assets ## Run every test against real components, then a benchmark smoke run.
