@@ -15,22 +15,41 @@ limitations under the License.
 */
 
 // Command echo is the HTTP server the local node's tests deploy: it answers every request with
-// the pod's name, so a test can tell which replica answered.
+// the pod's name, so a test can tell which replica answered. The image has no shell or curl, so
+// it is its own client too, for `kubectl exec`:
+//
+//	echo get URL     prints the body of a GET (exit 1 on any failure)
+//	echo dns NAME    sends one A query for NAME to the pod's nameserver and prints the answer:
+//	                 "rcode=<code> a=<address,...>"
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 func main() {
-	if err := run(); err != nil {
+	var err error
+	switch {
+	case len(os.Args) == 3 && os.Args[1] == "get":
+		err = get(os.Args[2])
+	case len(os.Args) == 3 && os.Args[1] == "dns":
+		err = query(os.Args[2])
+	default:
+		err = run()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo:", err)
 		os.Exit(1)
 	}
@@ -64,4 +83,82 @@ func run() error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+func get(url string) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url) //nolint:noctx // a one-shot client with a timeout
+	if err != nil {
+		return fmt.Errorf("get: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("get: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("get: status %d", resp.StatusCode)
+	}
+	_, err = os.Stdout.Write(body)
+	return err
+}
+
+// query asks the pod's own nameserver (kubelet's resolv.conf: the cluster DNS) directly, with
+// no search domains, so the test sees CoreDNS's answer for exactly that name.
+func query(name string) error {
+	server, err := nameserver()
+	if err != nil {
+		return err
+	}
+	q, err := dnsmessage.NewName(strings.TrimSuffix(name, ".") + ".")
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	msg := dnsmessage.Message{
+		Header:    dnsmessage.Header{ID: 4242, RecursionDesired: true},
+		Questions: []dnsmessage.Question{{Name: q, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET}},
+	}
+	packet, err := msg.Pack()
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	conn, err := net.DialTimeout("udp", net.JoinHostPort(server, "53"), 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write(packet); err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	buf := make([]byte, 1500)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	var answer dnsmessage.Message
+	if err := answer.Unpack(buf[:n]); err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	var addrs []string
+	for _, rr := range answer.Answers {
+		if a, ok := rr.Body.(*dnsmessage.AResource); ok {
+			addrs = append(addrs, net.IP(a.A[:]).String())
+		}
+	}
+	fmt.Printf("rcode=%s a=%s\n", answer.RCode, strings.Join(addrs, ","))
+	return nil
+}
+
+func nameserver() (string, error) {
+	data, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return "", fmt.Errorf("dns: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "nameserver" {
+			return f[1], nil
+		}
+	}
+	return "", errors.New("dns: no nameserver in /etc/resolv.conf")
 }
