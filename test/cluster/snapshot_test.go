@@ -156,14 +156,26 @@ func cgroups() ([]string, error) {
 
 var counters = regexp.MustCompile(`\[\d+:\d+\]`)
 
-// normaliseRules drops iptables-save's comments and packet counters, which change by themselves.
+// normaliseRules drops iptables-save's comments and packet counters, which change by themselves,
+// and tables that hold nothing but their built-in chains with policy ACCEPT: with the nf_tables
+// backend, listing or sweeping a table creates it empty, and an empty table filters nothing.
 func normaliseRules(save string) string {
-	var b strings.Builder
+	var b, table strings.Builder
+	empty := true
 	for _, line := range strings.Split(save, "\n") {
-		if strings.HasPrefix(line, "#") || line == "" {
+		switch {
+		case strings.HasPrefix(line, "#") || line == "":
 			continue
+		case strings.HasPrefix(line, "*"):
+			table.Reset()
+			empty = true
+		case strings.HasPrefix(line, "-A ") || (strings.HasPrefix(line, ":") && !strings.Contains(line, " ACCEPT ")):
+			empty = false
 		}
-		b.WriteString(counters.ReplaceAllString(line, "[0:0]") + "\n")
+		table.WriteString(counters.ReplaceAllString(line, "[0:0]") + "\n")
+		if line == "COMMIT" && !empty {
+			b.WriteString(table.String())
+		}
 	}
 	return b.String()
 }
