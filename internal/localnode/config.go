@@ -190,6 +190,8 @@ bindAddress: %s
 healthzBindAddress: %s:10256
 metricsBindAddress: %s:10249
 clusterCIDR: %s
+# NodePorts on the node's own address only, not on every address of the host.
+nodePortAddresses: [primary]
 iptables:
   localhostNodePorts: false
   masqueradeAll: false

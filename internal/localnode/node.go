@@ -216,7 +216,7 @@ func (n *Node) importImages() error {
 		return fmt.Errorf("no images in %s", n.opts.ClusterAssets)
 	}
 	for _, img := range images {
-		if err := run("ctr", "--address", containerdSocket(), "--namespace", "k8s.io", "images", "import", "--no-unpack=false", img); err != nil {
+		if err := run("ctr", "--address", containerdSocket(), "--namespace", "k8s.io", "images", "import", img); err != nil {
 			return err
 		}
 	}
