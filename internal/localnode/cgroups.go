@@ -32,8 +32,9 @@ import (
 // cgroupRoot is where cgroup v1 hierarchies are mounted.
 const cgroupRoot = "/sys/fs/cgroup"
 
-// hierarchies lists the mounted cgroup v1 hierarchies (systemd's named one included: kubelet
-// needs its cgroupRoot in every one). The v2 "unified" mount is skipped: kubelet runs in v1 mode.
+// hierarchies lists the mounted cgroup hierarchies: every v1 one (systemd's named one included:
+// kubelet needs its cgroupRoot in every one) and, on a hybrid machine, the v2 "unified" mount,
+// where runc mirrors each container's cgroup, so a sweep must look there too.
 func hierarchies() ([]string, error) {
 	entries, err := os.ReadDir(cgroupRoot)
 	if err != nil {
@@ -42,7 +43,7 @@ func hierarchies() ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		p := filepath.Join(cgroupRoot, e.Name())
-		if e.Name() == "unified" || !e.IsDir() {
+		if !e.IsDir() {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(p, "cgroup.procs")); err == nil {

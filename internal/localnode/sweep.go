@@ -109,6 +109,7 @@ func unmountAll(timeout time.Duration) error {
 		for _, m := range mounts {
 			_ = syscall.Unmount(m, syscall.MNT_DETACH)
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
