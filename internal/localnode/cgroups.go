@@ -86,7 +86,7 @@ func inheritCpuset(dir string) error {
 		if err != nil {
 			return fmt.Errorf("cgroups: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f), parent, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f), parent, 0o644); err != nil { //nolint:gosec // a cgroup file: the mode is not used
 			return fmt.Errorf("cgroups: set %s: %w", f, err)
 		}
 	}
@@ -101,7 +101,7 @@ func joinCgroups(pid int) error {
 	}
 	for _, h := range hs {
 		procs := filepath.Join(h, cgroupName, "daemons", "cgroup.procs")
-		if err := os.WriteFile(procs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		if err := os.WriteFile(procs, []byte(strconv.Itoa(pid)), 0o644); err != nil { //nolint:gosec // a cgroup file
 			return fmt.Errorf("cgroups: join %s: %w", procs, err)
 		}
 	}
@@ -170,7 +170,7 @@ func killCgroups(timeout time.Duration) error {
 // thaw unfreezes the node's freezer cgroups: a frozen process cannot die of SIGKILL.
 func thaw() {
 	for _, dir := range cgroupDirs(filepath.Join(cgroupRoot, "freezer", cgroupName)) {
-		_ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0o644) //nolint:gosec // a cgroup file
 	}
 }
 

@@ -36,7 +36,7 @@ func writeFile(path, data string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil { //nolint:gosec // configuration, no secrets (keys are 0600)
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil

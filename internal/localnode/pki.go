@@ -148,7 +148,7 @@ func (p *pki) issue(ca *authority, l leaf) error {
 
 func (p *pki) writeCert(file string, der []byte) error {
 	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(p.path(file+".crt"), data, 0o644); err != nil {
+	if err := os.WriteFile(p.path(file+".crt"), data, 0o644); err != nil { //nolint:gosec // a public certificate
 		return fmt.Errorf("pki: %w", err)
 	}
 	return nil
@@ -169,7 +169,7 @@ func (p *pki) writeKey(file string, key *ecdsa.PrivateKey) error {
 	if err != nil {
 		return fmt.Errorf("pki: marshal sa public key: %w", err)
 	}
-	if err := os.WriteFile(p.path("sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644); err != nil {
+	if err := os.WriteFile(p.path("sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644); err != nil { //nolint:gosec // public
 		return fmt.Errorf("pki: %w", err)
 	}
 	return nil

@@ -61,7 +61,7 @@ func recordSysctls() error {
 	if err := os.MkdirAll(StateDir, 0o755); err != nil {
 		return fmt.Errorf("sysctl: %w", err)
 	}
-	if err := os.WriteFile(sysctlRecord(), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(sysctlRecord(), []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("sysctl: record: %w", err)
 	}
 	return nil
@@ -89,7 +89,7 @@ func restoreSysctls() error {
 		if err == nil && strings.TrimSpace(string(cur)) == value {
 			continue
 		}
-		if err := os.WriteFile(p, []byte(value), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(value), 0o644); err != nil { //nolint:gosec // a /proc/sys file: the mode is not used
 			errs = append(errs, fmt.Errorf("sysctl: restore %s=%s: %w", key, value, err))
 		}
 	}
