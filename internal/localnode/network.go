@@ -49,10 +49,11 @@ func setUpNetwork() error {
 // add: nothing still addressed to a service address after kube-proxy's NAT (no such service,
 // or none programmed yet) and nothing to a pod address that is not on the bridge; nothing
 // forwarded from a pod to an address outside the pod range (pods reach the node itself, and
-// through it the API server, by INPUT, not FORWARD). Only the chain's own traffic is matched:
-// loopback and every other process's traffic pass untouched.
+// through it the API server, by INPUT, not FORWARD). Traffic to this host's own addresses,
+// NodeIP included, goes out through lo and passes first: it never leaves the machine.
 func filterRules() []string {
 	return []string{
+		"-A " + filterChain + " -o lo -j RETURN",
 		"-A " + filterChain + " -d " + ServiceCIDR + " -j REJECT",
 		"-A " + filterChain + " -d " + PodCIDR + " ! -o " + Bridge + " -j REJECT",
 		"-A " + filterChain + " -s " + PodCIDR + " ! -d " + PodCIDR + " -j REJECT",
