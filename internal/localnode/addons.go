@@ -255,6 +255,6 @@ spec:
   group: metrics.k8s.io
   version: v1beta1
   insecureSkipTLSVerify: true
-  groupPriorityMinTime: 100
+  groupPriorityMinimum: 100
   versionPriority: 100
 `
