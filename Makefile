@@ -3,6 +3,10 @@
 # Versions of the Kubernetes binaries that envtest and `make dev` run (built offline, see hack/).
 K8S_VERSION ?= 1.37.2
 ETCD_VERSION ?= 3.6.16
+# What the single-node cluster runs beside them (hack/cluster-assets.sh, built offline too).
+CNI_VERSION ?= 1.10.0
+COREDNS_VERSION ?= 1.14.7
+METRICS_SERVER_VERSION ?= 0.8.0
 
 # Get the currently used golang install path (in GOPATH/bin, unless GOBIN is set)
 ifeq (,$(shell go env GOBIN))
@@ -51,18 +55,34 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: install-deps
-install-deps: ## Install PostgreSQL, Redis, PgBouncer and wrk from Debian's packages if missing.
+install-deps: ## Install PostgreSQL, Redis, PgBouncer, wrk, and the node's containerd, runc, iptables, conntrack from Debian if missing.
 	hack/install-deps.sh
 
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) kube-apiserver, etcd, kubectl, kube-controller-manager; prints their directory last.
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) hack/envtest-assets.sh
 
+.PHONY: cluster-assets
+cluster-assets: ## Build (once) kubelet, kube-scheduler, kube-proxy, CoreDNS, metrics-server, CNI plugins, node images; prints their directory last.
+	@K8S_VERSION=$(K8S_VERSION) CNI_VERSION=$(CNI_VERSION) COREDNS_VERSION=$(COREDNS_VERSION) \
+		METRICS_SERVER_VERSION=$(METRICS_SERVER_VERSION) hack/cluster-assets.sh
+
 .PHONY: test
 test: install-deps verify-generated vet lint envtest-assets ## Run every test against real components, then a benchmark smoke run.
-	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go test $(RACE) $(GO_TEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go test $(RACE) $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/cluster)
 	$(MAKE) -s bench-smoke
 	$(MAKE) -s test-manifests
+
+.PHONY: test-cluster
+test-cluster: install-deps envtest-assets cluster-assets ## Run the real-node tests (test/cluster): one node at a time, as root.
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" CLUSTER_ASSETS="$$($(MAKE) -s cluster-assets | tail -1)" \
+		go test -p 1 -count=1 -timeout 30m -v ./test/cluster/...
+
+.PHONY: node
+node: install-deps envtest-assets cluster-assets ## Run the single-node cluster alone (writes bin/cluster/node.env when Ready); Ctrl-C stops it and cleans up.
+	go build -o bin/cluster/localnode ./cmd/localnode
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" CLUSTER_ASSETS="$$($(MAKE) -s cluster-assets | tail -1)" \
+		exec bin/cluster/localnode
 
 .PHONY: bench
 bench: install-deps envtest-assets ## Run the load benchmarks with same-run baselines; writes bin/bench/results.json.
@@ -73,10 +93,11 @@ bench-smoke: install-deps envtest-assets ## A short benchmark run (goals not enf
 	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go run ./test/bench -smoke -out bin/bench/smoke.json
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint (the root module and the nested test/manifests and hack/images modules).
+lint: golangci-lint ## Run golangci-lint (the root module and the nested test/manifests, hack/images and hack/cluster modules).
 	"$(GOLANGCI_LINT)" run
 	cd test/manifests && "$(GOLANGCI_LINT)" run --config ../../.golangci.yml
 	cd hack/images && "$(GOLANGCI_LINT)" run --config ../../.golangci.yml
+	cd hack/cluster && "$(GOLANGCI_LINT)" run --config ../../.golangci.yml
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, `make dev` and `make bench` run against, from Debian's packages, when
-# it is missing: the PostgreSQL server, Redis, PgBouncer and wrk. Quick when all is there.
+# it is missing: the PostgreSQL server, Redis, PgBouncer and wrk; and what the single-node cluster
+# (internal/localnode) runs on: containerd, runc, iptables and conntrack. Quick when all is there.
 # As root it installs them without starting the system's own services (our servers run from
 # internal/localenv on free loopback ports); otherwise it prints what to install.
 set -euo pipefail
@@ -13,9 +14,15 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v setpriv >/dev/null || missing+=(util-linux)
+# The node's runtime and rules; no service of theirs is started (policy-rc.d below, and PID 1
+# here is not systemd): internal/localnode runs containerd on its own socket.
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || [ -x /usr/sbin/runc ] || missing+=(runc)
+command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+command -v conntrack >/dev/null || [ -x /usr/sbin/conntrack ] || missing+=(conntrack)
 
 if [ ${#missing[@]} -eq 0 ]; then
-	say "PostgreSQL, Redis, PgBouncer and wrk are installed"
+	say "PostgreSQL, Redis, PgBouncer, wrk, containerd, runc, iptables and conntrack are installed"
 	exit 0
 fi
 
@@ -55,7 +62,7 @@ fi
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
 
 # Belt and braces: whatever a package started, stop it.
-for service in postgresql redis-server pgbouncer; do
+for service in postgresql redis-server pgbouncer containerd; do
 	if command -v service >/dev/null && service "$service" status >/dev/null 2>&1; then
 		say "stopping the system's $service service"
 		service "$service" stop >/dev/null 2>&1 || true
