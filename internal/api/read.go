@@ -40,8 +40,9 @@ const (
 // visitSteps are the bucket sizes of a visit series; a day is 24 hours of UTC.
 var visitSteps = map[string]time.Duration{"hour": time.Hour, "day": 24 * time.Hour}
 
-// list answers a page of the links of a domain, declared or not, in code order. The cursor is
-// opaque to clients: the last code of the page, base64url-encoded.
+// list answers a page of the links of a domain in code order: the API links the key made, or,
+// for an admin key, every link, declared ones included. The cursor is opaque to clients: the
+// last code of the page, base64url-encoded.
 func (s *server) list(w http.ResponseWriter, r *http.Request) error {
 	domain, err := s.domain(r, optional[string]{})
 	if err != nil {
@@ -63,7 +64,8 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) error {
 		return badField("tag", "is longer than any tag")
 	}
 	// One more than the page tells whether there is a next one.
-	rows, err := s.store.ListLinks(r.Context(), store.ListQuery{Domain: domain, Tag: tag, After: after, Limit: limit + 1})
+	rows, err := s.store.ListLinks(r.Context(), store.ListQuery{
+		Domain: domain, Tag: tag, After: after, Limit: limit + 1, OwnedBy: caller(r.Context()).ownedBy()})
 	if err != nil {
 		return err
 	}
@@ -95,6 +97,9 @@ func decodeCursor(c string) (string, error) {
 func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	domain, code, err := s.key(r)
 	if err != nil {
+		return err
+	}
+	if _, _, err := s.readable(r, domain, code); err != nil {
 		return err
 	}
 	q := r.URL.Query()
