@@ -123,8 +123,8 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 		return badField("from", "must be before to")
 	}
 	first := from.UTC().Truncate(step) // UTC hours and days are whole multiples since the epoch
-	n := int((to.Sub(first) + step - 1) / step)
-	if n > MaxVisitPoints {
+	n, ok := buckets(first, to, step)
+	if !ok {
 		return badField("from", "asks for more than "+strconv.Itoa(MaxVisitPoints)+" buckets; narrow from and to, or use step=day")
 	}
 	counts, err := s.store.VisitSeries(r.Context(), domain, code, first, step, n)
@@ -138,6 +138,17 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// buckets returns how many buckets of step, from first, start before to; ok is false beyond
+// MaxVisitPoints. The span is compared before any arithmetic on it: time.Sub saturates at about
+// 292 years, and rounding a saturated span up overflowed into a negative count.
+func buckets(first, to time.Time, step time.Duration) (int, bool) {
+	span := to.Sub(first)
+	if span > MaxVisitPoints*step {
+		return 0, false
+	}
+	return int((span + step - 1) / step), true
 }
 
 func queryTime(v, field string, def time.Time) (time.Time, error) {
