@@ -53,6 +53,8 @@ const scopeAdmin = "admin"
 // may do. Keys is safe for concurrent use; Watch replaces its contents when the file changes.
 type Keys struct {
 	set atomic.Pointer[keySet]
+	// metrics, once a handler uses the keys, shows how many are in use and failed reloads.
+	metrics atomic.Pointer[Metrics]
 }
 
 // keySet is one reading of a key file.
@@ -87,7 +89,7 @@ type grant struct {
 // every API link and list declared ones; without it a key sees and changes only the API links
 // made under its name. Blank lines and lines starting with '#' are skipped. The name owns the
 // key's links, so a rotated key keeps them under the same name; a key may hold ':' characters
-// but no whitespace.
+// but no whitespace. The same key on two lines is an error.
 func LoadKeys(r io.Reader) (*Keys, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -113,6 +115,9 @@ func LoadKeysFile(path string) (*Keys, error) {
 
 func parseKeys(b []byte) (*keySet, error) {
 	set := &keySet{byHash: make(map[[sha256.Size]byte]*grant), source: sha256.Sum256(b)}
+	// A key on two lines would leave the second's grant in force, silently: refused, so a file
+	// that narrows a key in one place and forgets another is an error rather than a surprise.
+	lineOf := make(map[[sha256.Size]byte]int)
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -123,6 +128,10 @@ func parseKeys(b []byte) (*keySet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("api keys line %d: %w", n, err)
 		}
+		if first, ok := lineOf[hash]; ok {
+			return nil, fmt.Errorf("api keys line %d: the same key as line %d", n, first)
+		}
+		lineOf[hash] = n
 		set.byHash[hash] = g
 	}
 	if err := sc.Err(); err != nil {

@@ -124,6 +124,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if s.defaultURL == "" {
 		s.defaultURL = "https://" + def
 	}
+	s.keys.reportTo(s.metrics)
 	s.limits = newRateLimits(d)
 	s.routes()
 	return s.mux, nil
