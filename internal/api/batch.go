@@ -83,22 +83,24 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// chargeLinks charges a batch of n links one request per link, the request itself included,
-// before anything is checked or written: a batch then costs what its links would cost one by
-// one, so codes cannot be squatted in bulk for the price of one request. When the buckets
-// cannot cover it the whole batch is refused; a batch larger than a bucket's burst never fits,
-// and the refusal says so.
+// chargeLinks charges a batch of n links to its key one request per link, the request itself
+// included, before anything is checked or written: a batch then costs the key what its links
+// would cost one by one, so codes cannot be squatted in bulk for the price of one request.
+// (The per-IP bucket, which guards against floods of requests, took the request once.) When
+// the key's bucket cannot cover the batch it is refused whole; a batch larger than the key's
+// burst never fits, and the refusal says so.
 func (s *server) chargeLinks(r *http.Request, n int) error {
-	if n <= 1 || s.limits.limiter == nil {
+	name, ok := s.keys.holder(r)
+	if n <= 1 || !ok || s.limits.limiter == nil || s.limits.key.Disabled() {
 		return nil
 	}
-	if most, ok := s.limits.mostAtOnce(); ok && n > most {
+	if most := max(s.limits.key.Burst, 1); n > most {
 		s.metrics.rateLimited.WithLabelValues(scopeKey).Inc()
 		return &rateLimitedError{scope: scopeKey, decision: cache.Decision{Limit: most},
-			reason: "the batch holds " + strconv.Itoa(n) + " links and the rate limit allows at most " +
+			reason: "the batch holds " + strconv.Itoa(n) + " links and the key's rate limit allows at most " +
 				strconv.Itoa(most) + " at once; send smaller batches"}
 	}
-	_, err := s.charge(r, n-1)
+	_, err := s.take(r, scopeKey, name, s.limits.key, n-1)
 	return err
 }
 

@@ -50,21 +50,6 @@ func newRateLimits(d Deps) rateLimits {
 	return rateLimits{limiter: d.Limiter, ip: d.Config.IPLimit, key: d.Config.KeyLimit, trusted: d.Config.TrustedProxies}
 }
 
-// mostAtOnce is the most requests a keyed request's buckets can ever allow at once: the
-// smaller enabled burst; ok is false when neither limit is enabled.
-func (l rateLimits) mostAtOnce() (most int, ok bool) {
-	for _, lim := range []cache.Limit{l.key, l.ip} {
-		if lim.Disabled() {
-			continue
-		}
-		b := max(lim.Burst, 1)
-		if !ok || b < most {
-			most, ok = b, true
-		}
-	}
-	return most, ok
-}
-
 // rateLimitedError refuses a request over a limit.
 type rateLimitedError struct {
 	scope    string
@@ -75,14 +60,14 @@ type rateLimitedError struct {
 
 func (e *rateLimitedError) Error() string { return "rate limit exceeded (" + e.scope + ")" }
 
-// rateLimit charges one request. A request without a valid key is charged to its client IP's
+// rateLimit charges the request. A request without a valid key is charged to its client IP's
 // bucket of unauthenticated requests (scope anon), which keyed requests never touch: behind an
 // ingress every client has the ingress's address, and a flood without a key must not lock the
 // keys out. A request with a valid key is charged to its key, then — only once the key allows
 // it — to its IP's bucket of keyed requests. The RateLimit-* headers describe the tightest
 // bucket charged. A refusal is a *rateLimitedError.
 func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.charge(r, 1)
+	d, err := s.charge(r)
 	if err != nil {
 		return err
 	}
@@ -90,23 +75,22 @@ func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// charge takes n requests from the buckets of r (see rateLimit) and returns the tighter
+// charge takes one request from the buckets of r (see rateLimit) and returns the tighter
 // decision.
-func (s *server) charge(r *http.Request, n int) (cache.Decision, error) {
-	allowed := cache.Decision{Allowed: true}
+func (s *server) charge(r *http.Request) (cache.Decision, error) {
 	if s.limits.limiter == nil {
-		return allowed, nil
+		return cache.Decision{Allowed: true}, nil
 	}
 	ip := ipBucket(ClientIP(r, s.limits.trusted))
 	name, ok := s.keys.holder(r)
 	if !ok {
-		return s.take(r, scopeAnon, ip, s.limits.ip, n)
+		return s.take(r, scopeAnon, ip, s.limits.ip, 1)
 	}
-	byKey, err := s.take(r, scopeKey, name, s.limits.key, n)
+	byKey, err := s.take(r, scopeKey, name, s.limits.key, 1)
 	if err != nil {
 		return byKey, err
 	}
-	byIP, err := s.take(r, scopeIP, ip, s.limits.ip, n)
+	byIP, err := s.take(r, scopeIP, ip, s.limits.ip, 1)
 	if err != nil {
 		return byIP, err
 	}
