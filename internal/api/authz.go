@@ -45,3 +45,12 @@ func allowDomain(ctx context.Context, host string) error {
 	}
 	return &forbiddenError{Reason: "the API key is not allowed to act on domain " + host, Field: "domain"}
 }
+
+// caller is the grant of the key that sent the request (authorize put it in the context).
+func caller(ctx context.Context) *grant {
+	g, _ := ctx.Value(grantKey{}).(*grant)
+	if g == nil {
+		return &grant{name: "\x00none"} // unreachable behind authorize; owns nothing
+	}
+	return g
+}

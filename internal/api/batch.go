@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
@@ -42,6 +43,9 @@ const (
 func (s *server) batch(w http.ResponseWriter, r *http.Request) error {
 	items, err := decodeBatch(r.Body)
 	if err != nil {
+		return err
+	}
+	if err := s.chargeLinks(r, len(items)); err != nil {
 		return err
 	}
 	s.metrics.batchSize.Observe(float64(len(items)))
@@ -79,6 +83,27 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// chargeLinks charges a batch of n links to its key one request per link, the request itself
+// included, before anything is checked or written: a batch then costs the key what its links
+// would cost one by one, so codes cannot be squatted in bulk for the price of one request.
+// (The per-IP bucket, which guards against floods of requests, took the request once.) When
+// the key's bucket cannot cover the batch it is refused whole; a batch larger than the key's
+// burst never fits, and the refusal says so.
+func (s *server) chargeLinks(r *http.Request, n int) error {
+	name, ok := s.keys.holder(r)
+	if n <= 1 || !ok || s.limits.limiter == nil || s.limits.key.Disabled() {
+		return nil
+	}
+	if most := max(s.limits.key.Burst, 1); n > most {
+		s.metrics.rateLimited.WithLabelValues(scopeKey).Inc()
+		return &rateLimitedError{scope: scopeKey, decision: cache.Decision{Limit: most},
+			reason: "the batch holds " + strconv.Itoa(n) + " links and the key's rate limit allows at most " +
+				strconv.Itoa(most) + " at once; send smaller batches"}
+	}
+	_, err := s.take(r, scopeKey, name, s.limits.key, n-1)
+	return err
+}
+
 func (s *server) batchLink(r *http.Request, item json.RawMessage) (links.Link, error) {
 	req, err := decodeLinkObject(item)
 	if err != nil {
@@ -99,13 +124,10 @@ func failed(err error) (BatchResult, error) {
 // decodeBatch reads {"links": [ … ]}, refusing anything else with a *links.FieldError; the
 // links are decoded one by one later, each refused on its own.
 func decodeBatch(r io.Reader) ([]json.RawMessage, error) {
-	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(r)
-	if err := dec.Decode(&raw); err != nil {
-		if isTooLarge(err) {
-			return nil, err
-		}
-		return nil, badField("body", "must be one JSON object")
+	raw, err := readObject(dec)
+	if err != nil {
+		return nil, bodyError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if isTooLarge(err) {

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/shortlink-dev/shortlink/internal/api"
 	"github.com/shortlink-dev/shortlink/internal/links"
@@ -78,9 +79,10 @@ func newFixture(t *testing.T) *fixture {
 	return newFixtureWithKeys(t, keys)
 }
 
-// testKeys are the fixture's keys: the test key may do anything; the others are narrowed.
-const testKeys = "tester:" + testKey + "\n" +
-	"reader:" + readerKey + " ops=read\n" +
+// testKeys are the fixture's keys: the test key may do anything (an admin key); the others are
+// narrowed.
+const testKeys = "tester:" + testKey + " scope=admin\n" +
+	"reader:" + readerKey + " ops=read scope=admin\n" +
 	"golinks:" + goKey + " domains=" + otherHost + "\n"
 
 const (
@@ -218,6 +220,24 @@ func (f *fixture) requests(operation, result string) float64 {
 		}
 	}
 	return 0
+}
+
+// gauge and counter read an unlabelled metric from the fixture's registry (0 when absent).
+func (f *fixture) gauge(name string) float64   { return f.metric(name).GetGauge().GetValue() }
+func (f *fixture) counter(name string) float64 { return f.metric(name).GetCounter().GetValue() }
+
+func (f *fixture) metric(name string) *dto.Metric {
+	f.t.Helper()
+	families, err := f.reg.Gather()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0]
+		}
+	}
+	return nil
 }
 
 // eventually polls cond until it holds, failing the test after a generous timeout.

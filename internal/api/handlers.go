@@ -61,7 +61,7 @@ func (s *server) newLink(r *http.Request, req LinkRequest) (links.Link, error) {
 		return links.Link{}, err
 	}
 	custom := req.Code.Set && !req.Code.Null && req.Code.V != ""
-	l := links.Link{Domain: domain, Code: placeholderCode, Source: links.SourceAPI}
+	l := links.Link{Domain: domain, Code: placeholderCode, Source: links.SourceAPI, Owner: caller(r.Context()).name}
 	if custom {
 		l.Code = req.Code.V
 	}
@@ -79,7 +79,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	row, visits, err := s.store.GetWithVisits(r.Context(), domain, code)
+	row, visits, err := s.readable(r, domain, code)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *server) update(w http.ResponseWriter, r *http.Request) error {
 	if req.Domain.Set {
 		return badField("domain", "cannot be changed; create a new link (select a link's domain with ?domain=)")
 	}
-	row, err := s.store.PatchAPILink(r.Context(), domain, code, func(l links.Link) (links.Link, error) {
+	row, err := s.store.PatchAPILink(r.Context(), domain, code, caller(r.Context()).ownedBy(), func(l links.Link) (links.Link, error) {
 		return s.apply(l, req)
 	})
 	if err != nil {
@@ -117,11 +117,24 @@ func (s *server) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.DeleteAPILink(r.Context(), domain, code); err != nil {
+	if _, err := s.store.DeleteAPILink(r.Context(), domain, code, caller(r.Context()).ownedBy()); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// readable returns the live link (domain, code) with its visits, when the request's key may
+// read it; another key's API link is not found, as if it did not exist.
+func (s *server) readable(r *http.Request, domain, code string) (store.Row, int64, error) {
+	row, visits, err := s.store.GetWithVisits(r.Context(), domain, code)
+	if err != nil {
+		return store.Row{}, 0, err
+	}
+	if !caller(r.Context()).mayRead(row) {
+		return store.Row{}, 0, links.ErrNotFound
+	}
+	return row, visits, nil
 }
 
 // key returns the stored domain and the code a request names; a code that cannot exist is

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 
 	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
 // MinKeyLength is the shortest API key accepted, so keys cannot be guessed.
@@ -45,10 +46,15 @@ const (
 
 var allOps = []string{opCreate, opRead, opUpdate, opDelete}
 
+// scopeAdmin is the scope= of a key that may act on every API link, not only its own.
+const scopeAdmin = "admin"
+
 // Keys are the API keys, kept only as SHA-256 hashes, each with its holder's name and what it
 // may do. Keys is safe for concurrent use; Watch replaces its contents when the file changes.
 type Keys struct {
 	set atomic.Pointer[keySet]
+	// metrics, once a handler uses the keys, shows how many are in use and failed reloads.
+	metrics atomic.Pointer[Metrics]
 }
 
 // keySet is one reading of a key file.
@@ -64,6 +70,9 @@ type grant struct {
 	// ops and domains are nil when the key may do everything, or act on every served domain.
 	ops     []string
 	domains []string
+	// admin keys see and change every API link, and list declared ones; other keys only the
+	// API links they made.
+	admin bool
 }
 
 // LoadKeys reads a key file: one key a line, as "name:key", or "name:sha256:<64 hex digits>"
@@ -72,11 +81,15 @@ type grant struct {
 //
 //	ci:0123456789abcdef
 //	newsletter:sha256:<hex> ops=create,read domains=go.example.com,s.example.com
+//	ops-team:sha256:<hex> scope=admin
 //
 // ops= lists the operations allowed (create, read, update, delete; absent: all of them) and
 // domains= the served domains the key may act on (absent: every one; name the default domain
-// to allow it). A request outside them answers 403. Blank lines and lines starting with '#' are
-// skipped. Names are for logs; a key may hold ':' characters but no whitespace.
+// to allow it). A request outside them answers 403. scope=admin lets the key see and change
+// every API link and list declared ones; without it a key sees and changes only the API links
+// made under its name. Blank lines and lines starting with '#' are skipped. The name owns the
+// key's links, so a rotated key keeps them under the same name; a key may hold ':' characters
+// but no whitespace. The same key on two lines is an error.
 func LoadKeys(r io.Reader) (*Keys, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -102,6 +115,9 @@ func LoadKeysFile(path string) (*Keys, error) {
 
 func parseKeys(b []byte) (*keySet, error) {
 	set := &keySet{byHash: make(map[[sha256.Size]byte]*grant), source: sha256.Sum256(b)}
+	// A key on two lines would leave the second's grant in force, silently: refused, so a file
+	// that narrows a key in one place and forgets another is an error rather than a surprise.
+	lineOf := make(map[[sha256.Size]byte]int)
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -112,6 +128,10 @@ func parseKeys(b []byte) (*keySet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("api keys line %d: %w", n, err)
 		}
+		if first, ok := lineOf[hash]; ok {
+			return nil, fmt.Errorf("api keys line %d: the same key as line %d", n, first)
+		}
+		lineOf[hash] = n
 		set.byHash[hash] = g
 	}
 	if err := sc.Err(); err != nil {
@@ -160,6 +180,11 @@ func (g *grant) parseAttribute(attr string) error {
 			}
 		}
 		g.ops = values
+	case what == "scope" && !g.admin:
+		if list != scopeAdmin {
+			return fmt.Errorf("unknown scope %q; want %s", list, scopeAdmin)
+		}
+		g.admin = true
 	case what == "domains" && g.domains == nil:
 		for _, d := range values {
 			n, err := links.NormalizeDomain(d)
@@ -169,7 +194,7 @@ func (g *grant) parseAttribute(attr string) error {
 			g.domains = append(g.domains, n)
 		}
 	default:
-		return fmt.Errorf("attribute %q: want ops= or domains=, each at most once", attr)
+		return fmt.Errorf("attribute %q: want ops=, domains= or scope=, each at most once", attr)
 	}
 	return nil
 }
@@ -199,6 +224,22 @@ func (k *Keys) grant(r *http.Request) (*grant, bool) {
 
 func (g *grant) allowsOp(op string) bool {
 	return g.ops == nil || slices.Contains(g.ops, op)
+}
+
+// ownedBy is the owner the key's changes and listings are limited to: its name, or "" (any)
+// for an admin key.
+func (g *grant) ownedBy() string {
+	if g.admin {
+		return ""
+	}
+	return g.name
+}
+
+// mayRead reports whether the key may read row: any declared link (read-only to every key),
+// an API link it made, or any for an admin key. Links made before links had owners have none,
+// and only admin keys see them.
+func (g *grant) mayRead(row store.Row) bool {
+	return row.Source != links.SourceAPI || g.admin || row.Owner == g.name
 }
 
 // allowsDomain reports whether the key may act on host (normalized; the default domain by name).

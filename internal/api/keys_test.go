@@ -17,12 +17,17 @@ limitations under the License.
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,7 +84,8 @@ func TestKeyScopes(t *testing.T) {
 }
 
 // TestKeysFileReload: a changed keys file is taken without a restart; one that does not parse
-// is not, and the keys in use stay.
+// or cannot be read fails closed — no key is valid, an error is logged and counted — until a
+// good file is back.
 func TestKeysFileReload(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "keys")
@@ -99,11 +105,12 @@ func TestKeysFileReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixtureWithKeys(t, keys)
+	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		keys.Watch(ctx, path, 10*time.Millisecond, slog.New(slog.NewTextHandler(t.Output(), nil)))
+		keys.Watch(ctx, path, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 
@@ -111,19 +118,74 @@ func TestKeysFileReload(t *testing.T) {
 	if status(oldKey) != http.StatusNotFound || status(newKey) != http.StatusUnauthorized {
 		t.Fatal("before the reload, want the old key in and the new one out")
 	}
+	if got := f.gauge("shortlink_api_keys"); got != 1 {
+		t.Fatalf("shortlink_api_keys = %v, want 1", got)
+	}
 	write("new:" + newKey + "\n")
 	eventually(t, "the new key to be accepted", func() bool { return status(newKey) == http.StatusNotFound })
 	if got := status(oldKey); got != http.StatusUnauthorized {
 		t.Fatalf("old key after the reload = %d, want 401", got)
 	}
-	write("broken line\n" + "old:" + oldKey + "\n")
-	// The broken file must not be taken; give the watcher many polls to get it wrong.
-	for range 20 {
-		time.Sleep(10 * time.Millisecond)
-		if status(newKey) != http.StatusNotFound || status(oldKey) != http.StatusUnauthorized {
-			t.Fatal("a keys file that does not parse replaced the keys in use")
-		}
-	}
+	write("broken line\n" + "new:" + newKey + "\n")
+	eventually(t, "a file that does not parse to refuse every key", func() bool { return status(newKey) == http.StatusUnauthorized })
 	write("old:" + oldKey + " ops=read\n")
 	eventually(t, "the old key to be accepted again", func() bool { return status(oldKey) == http.StatusNotFound })
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a missing file to refuse every key", func() bool { return status(oldKey) == http.StatusUnauthorized })
+	if got := f.gauge("shortlink_api_keys"); got != 0 {
+		t.Fatalf("shortlink_api_keys with the file missing = %v, want 0", got)
+	}
+	if got := f.counter("shortlink_api_keys_file_errors_total"); got != 2 {
+		t.Fatalf("shortlink_api_keys_file_errors_total = %v, want 2 (one unparsable file, one missing)", got)
+	}
+	if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "Cannot read the API keys file") {
+		t.Fatalf("no error logged for the missing file:\n%s", out)
+	}
+	write("old:" + oldKey + " ops=read\n") // the content it had before it went
+	eventually(t, "the keys back with the file", func() bool { return status(oldKey) == http.StatusNotFound })
+	if got := f.gauge("shortlink_api_keys"); got != 1 {
+		t.Fatalf("shortlink_api_keys with the file back = %v, want 1", got)
+	}
+}
+
+// TestDuplicateKeyLines: the same key on two lines is an error, whichever way it is written,
+// rather than the second line's grant silently replacing the first's.
+func TestDuplicateKeyLines(t *testing.T) {
+	t.Parallel()
+	sum := sha256.Sum256([]byte(aliceKey))
+	for _, file := range []string{
+		"a:" + aliceKey + " ops=read\na:" + aliceKey + "\n",
+		"a:" + aliceKey + "\nb:" + aliceKey + " scope=admin\n",
+		"a:" + aliceKey + "\n# hashed\nb:sha256:" + hex.EncodeToString(sum[:]) + "\n",
+	} {
+		_, err := api.LoadKeys(strings.NewReader(file))
+		if err == nil || !strings.Contains(err.Error(), "same key as line 1") {
+			t.Errorf("LoadKeys(%q) = %v; want an error naming the first line", file, err)
+		}
+	}
+	// One name on two lines is how a key is rotated: both keys are valid, and own its links.
+	if k, err := api.LoadKeys(strings.NewReader("a:" + aliceKey + "\na:" + aliceNewKey + "\n")); err != nil || k.Len() != 2 {
+		t.Fatalf("two keys of one name = %v, %v; want 2 keys", k, err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger writing while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

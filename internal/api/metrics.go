@@ -27,6 +27,8 @@ type Metrics struct {
 	batchSize         prometheus.Histogram
 	rateLimited       *prometheus.CounterVec
 	rateLimitFallback prometheus.Counter
+	keys              prometheus.Gauge
+	keysFileErrors    prometheus.Counter
 }
 
 // NewMetrics registers the API's metrics on reg.
@@ -43,15 +45,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		rateLimited: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Name: "shortlink_api_rate_limited_total",
-			Help: "API requests refused with 429, by the limit that refused them (ip, key).",
+			Help: "API requests refused with 429, by the limit that refused them (anon, ip, key).",
 		}, []string{"scope"}),
 		rateLimitFallback: promauto.With(reg).NewCounter(prometheus.CounterOpts{
 			Name: "shortlink_api_rate_limit_fallback_total",
 			Help: "Rate-limit decisions made by the in-process limiter because Redis could not decide.",
 		}),
+		keys: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+			Name: "shortlink_api_keys",
+			Help: "API keys in use; 0 while the keys file cannot be read or parsed.",
+		}),
+		keysFileErrors: promauto.With(reg).NewCounter(prometheus.CounterOpts{
+			Name: "shortlink_api_keys_file_errors_total",
+			Help: "Reloads of the API keys file that failed to read or parse (once per distinct failure); every key is refused meanwhile.",
+		}),
 	}
 	m.rateLimited.WithLabelValues(scopeIP)
 	m.rateLimited.WithLabelValues(scopeKey)
+	m.rateLimited.WithLabelValues(scopeAnon)
 	return m
 }
 

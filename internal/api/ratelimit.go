@@ -26,16 +26,17 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/cache"
 )
 
-// Limiter takes one request from a bucket: *cache.RateLimiter, shared by every replica through
+// Limiter takes requests from a bucket: *cache.RateLimiter, shared by every replica through
 // Redis, with a local fallback.
 type Limiter interface {
-	Allow(ctx context.Context, key string, l cache.Limit) (cache.Decision, error)
+	AllowN(ctx context.Context, key string, l cache.Limit, n int) (cache.Decision, error)
 }
 
 // The scopes of the rate limits: the scope label, and the start of each bucket's key.
 const (
-	scopeIP  = "ip"
-	scopeKey = "key"
+	scopeIP   = "ip"   // requests with a valid key, per client IP
+	scopeKey  = "key"  // requests with a valid key, per key name
+	scopeAnon = "anon" // requests without a valid key, per client IP
 )
 
 // rateLimits are the server's limits; a nil limiter means none.
@@ -53,39 +54,55 @@ func newRateLimits(d Deps) rateLimits {
 type rateLimitedError struct {
 	scope    string
 	decision cache.Decision
+	// reason, when set, replaces the generic message (a batch no bucket can ever hold).
+	reason string
 }
 
 func (e *rateLimitedError) Error() string { return "rate limit exceeded (" + e.scope + ")" }
 
-// rateLimit takes one request from the client IP's bucket, then, when the request carries a
-// known key, from that key's: every request counts against its IP, so a flood without a key is
-// limited too, and a key used from many addresses is limited as one client. The RateLimit-*
-// headers describe the tighter of the two. A refusal is a *rateLimitedError.
+// rateLimit charges the request. A request without a valid key is charged to its client IP's
+// bucket of unauthenticated requests (scope anon), which keyed requests never touch: behind an
+// ingress every client has the ingress's address, and a flood without a key must not lock the
+// keys out. A request with a valid key is charged to its key, then — only once the key allows
+// it — to its IP's bucket of keyed requests. The RateLimit-* headers describe the tightest
+// bucket charged. A refusal is a *rateLimitedError.
 func (s *server) rateLimit(w http.ResponseWriter, r *http.Request) error {
-	if s.limits.limiter == nil {
-		return nil
-	}
-	shown, err := s.take(r, scopeIP, ipBucket(ClientIP(r, s.limits.trusted)), s.limits.ip)
+	d, err := s.charge(r)
 	if err != nil {
 		return err
 	}
-	if name, ok := s.keys.holder(r); ok {
-		d, err := s.take(r, scopeKey, name, s.limits.key)
-		if err != nil {
-			return err
-		}
-		shown = tighter(shown, d)
-	}
-	setRateLimitHeaders(w.Header(), shown)
+	setRateLimitHeaders(w.Header(), d)
 	return nil
 }
 
-// take takes one request from scope:id's bucket under l.
-func (s *server) take(r *http.Request, scope, id string, l cache.Limit) (cache.Decision, error) {
+// charge takes one request from the buckets of r (see rateLimit) and returns the tighter
+// decision.
+func (s *server) charge(r *http.Request) (cache.Decision, error) {
+	if s.limits.limiter == nil {
+		return cache.Decision{Allowed: true}, nil
+	}
+	ip := ipBucket(ClientIP(r, s.limits.trusted))
+	name, ok := s.keys.holder(r)
+	if !ok {
+		return s.take(r, scopeAnon, ip, s.limits.ip, 1)
+	}
+	byKey, err := s.take(r, scopeKey, name, s.limits.key, 1)
+	if err != nil {
+		return byKey, err
+	}
+	byIP, err := s.take(r, scopeIP, ip, s.limits.ip, 1)
+	if err != nil {
+		return byIP, err
+	}
+	return tighter(byKey, byIP), nil
+}
+
+// take takes n requests from scope:id's bucket under l.
+func (s *server) take(r *http.Request, scope, id string, l cache.Limit, n int) (cache.Decision, error) {
 	if l.Disabled() {
 		return cache.Decision{Allowed: true}, nil
 	}
-	d, err := s.limits.limiter.Allow(r.Context(), scope+":"+id, l)
+	d, err := s.limits.limiter.AllowN(r.Context(), scope+":"+id, l, n)
 	if err != nil {
 		return d, err
 	}
@@ -103,7 +120,11 @@ func (s *server) take(r *http.Request, scope, id string, l cache.Limit) (cache.D
 func answerRateLimited(w http.ResponseWriter, limited *rateLimitedError) {
 	setRateLimitHeaders(w.Header(), limited.decision)
 	w.Header().Set("Retry-After", strconv.FormatInt(max(ceilSeconds(limited.decision.RetryAfter), 1), 10))
-	writeError(w, http.StatusTooManyRequests, ErrorResponse{Error: "rate limit exceeded; retry later"})
+	body := ErrorResponse{Error: "rate limit exceeded; retry later"}
+	if limited.reason != "" {
+		body = ErrorResponse{Error: limited.reason, Field: "links"}
+	}
+	writeError(w, http.StatusTooManyRequests, body)
 }
 
 // setRateLimitHeaders writes RateLimit-Limit (the burst), RateLimit-Remaining and

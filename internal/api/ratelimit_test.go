@@ -49,6 +49,7 @@ func slowLimit(burst int) cache.Limit { return cache.Limit{Rate: 0.001, Burst: b
 type limitedAPI struct {
 	h   http.Handler
 	reg *prometheus.Registry
+	st  *store.Store
 }
 
 // newLimitedAPIs builds n API handlers as n replicas would run them: each with its own Redis
@@ -83,7 +84,7 @@ func newLimitedAPIs(t *testing.T, redisURL string, n int, cfg api.Config) []limi
 		t.Cleanup(func() { _ = rdb.Close() })
 		// A generous timeout: a loaded test machine must not make a replica fall back by accident.
 		limiter := cache.NewRateLimiter(rdb, cache.RateLimiterOptions{Replicas: n, Timeout: 5 * time.Second, CoolDown: 50 * time.Millisecond})
-		out[i].reg = prometheus.NewRegistry()
+		out[i].reg, out[i].st = prometheus.NewRegistry(), st
 		out[i].h, err = api.NewHandler(api.Deps{
 			Store: st, Codec: codec, Keys: keys, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 			Metrics: api.NewMetrics(out[i].reg), Limiter: limiter,
@@ -199,8 +200,8 @@ func TestRateLimitIsSharedAcrossInstances(t *testing.T) {
 	}
 }
 
-// The per-key limit follows a key across addresses; a flood without a key is limited by address
-// before the key is even looked at.
+// The per-key limit follows a key across addresses; a flood without a valid key is limited by
+// address, in a bucket of its own.
 func TestKeyAndUnauthenticatedLimits(t *testing.T) {
 	t.Parallel()
 	r := localenv.ForTest(t, localenv.Options{Redis: true}).Redis
@@ -222,8 +223,9 @@ func TestKeyAndUnauthenticatedLimits(t *testing.T) {
 		}
 	}
 	checkRefusal(t, send(a.h, "198.51.100.66:1", ""), 4)
-	if limited(t, a.reg, "key") != 1 || limited(t, a.reg, "ip") != 1 {
-		t.Fatalf("rate_limited_total: key %v, ip %v; want 1 and 1", limited(t, a.reg, "key"), limited(t, a.reg, "ip"))
+	if limited(t, a.reg, "key") != 1 || limited(t, a.reg, "anon") != 1 || limited(t, a.reg, "ip") != 0 {
+		t.Fatalf("rate_limited_total: key %v, anon %v, ip %v; want 1, 1 and 0",
+			limited(t, a.reg, "key"), limited(t, a.reg, "anon"), limited(t, a.reg, "ip"))
 	}
 }
 
@@ -310,5 +312,88 @@ func TestRateLimitSurvivesRedisOutage(t *testing.T) {
 	}
 	if allowed != burst {
 		t.Fatalf("after Redis returned, %d allowed across both replicas; want the shared burst, %d", allowed, burst)
+	}
+}
+
+// TestAnonymousFloodLeavesKeysIn: behind one address (an ingress, say), requests without a valid
+// key use up their own bucket; a request with a key from that address still goes through, and
+// is charged to its key first.
+func TestAnonymousFloodLeavesKeysIn(t *testing.T) {
+	t.Parallel()
+	r := localenv.ForTest(t, localenv.Options{Redis: true}).Redis
+	a := newLimitedAPIs(t, r.URL(), 1, api.Config{IPLimit: slowLimit(3), KeyLimit: slowLimit(2)})[0]
+	const ingress = "10.1.2.3:4000"
+	refused := 0
+	for range 10 {
+		switch rec := send(a.h, ingress, "guessed-key-0123456789"); rec.Code {
+		case http.StatusUnauthorized:
+		case http.StatusTooManyRequests:
+			refused++
+		default:
+			t.Fatalf("flood without a key = %d %s; want 401 or 429", rec.Code, rec.Body)
+		}
+	}
+	for i := range 2 {
+		if rec := send(a.h, ingress, testKey); rec.Code != http.StatusNotFound {
+			t.Fatalf("keyed request %d behind the flooded address = %d %s; want 404", i+1, rec.Code, rec.Body)
+		}
+	}
+	if refused != 7 || limited(t, a.reg, "anon") != 7 {
+		t.Fatalf("%d of the flood refused, anon refusals counted %v; want 7 and 7", refused, limited(t, a.reg, "anon"))
+	}
+	// The key's own bucket is charged first: its third request is refused by the key.
+	checkRefusal(t, send(a.h, ingress, testKey), 2)
+	if limited(t, a.reg, "key") != 1 || limited(t, a.reg, "ip") != 0 {
+		t.Fatalf("rate_limited_total: key %v, ip %v; want 1 and 0", limited(t, a.reg, "key"), limited(t, a.reg, "ip"))
+	}
+	if rec := send(a.h, ingress, otherKey); rec.Code != http.StatusNotFound {
+		t.Fatalf("another key behind the flooded address = %d, want 404", rec.Code)
+	}
+}
+
+// postBatch sends a batch of n links with the test key from client.
+func postBatch(h http.Handler, client, prefix string, n int) *httptest.ResponseRecorder {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"target": "https://example.com/%s/%d", "code": "%s%d"}`, prefix, i, prefix, i)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/links:batch", strings.NewReader(`{"links": [`+strings.Join(items, ",")+`]}`))
+	req.Host = testHost
+	req.RemoteAddr = client
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestBatchCostsOneRequestPerLink: a batch is charged one request per link before anything is
+// written; one the buckets cannot cover is refused whole with 429 and writes nothing.
+func TestBatchCostsOneRequestPerLink(t *testing.T) {
+	t.Parallel()
+	r := localenv.ForTest(t, localenv.Options{Redis: true}).Redis
+	a := newLimitedAPIs(t, r.URL(), 1, api.Config{KeyLimit: slowLimit(10)})[0]
+	rows := func() int64 {
+		t.Helper()
+		var n int64
+		if err := a.st.Pool().QueryRow(context.Background(), "SELECT count(*) FROM urls").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const client = "192.0.2.10:1"
+	rec := postBatch(a.h, client, "big", 11)
+	var e api.ErrorResponse
+	if rec.Code != http.StatusTooManyRequests || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Field != "links" || rows() != 0 {
+		t.Fatalf("a batch over the burst = %d %s with %d rows; want 429 naming links, nothing written", rec.Code, rec.Body, rows())
+	}
+	if rec := postBatch(a.h, client, "a", 6); rec.Code != http.StatusOK || rows() != 6 {
+		t.Fatalf("a batch of 6 = %d %s; want 200 and 6 rows", rec.Code, rec.Body)
+	}
+	rec = postBatch(a.h, client, "b", 5)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" || rows() != 6 {
+		t.Fatalf("a batch of 5 beyond what is left = %d %s, %d rows; want 429 and still 6 rows", rec.Code, rec.Body, rows())
+	}
+	if limited(t, a.reg, "key") != 2 {
+		t.Fatalf("rate_limited_total{scope=key} = %v, want 2", limited(t, a.reg, "key"))
 	}
 }

@@ -40,8 +40,9 @@ const (
 // visitSteps are the bucket sizes of a visit series; a day is 24 hours of UTC.
 var visitSteps = map[string]time.Duration{"hour": time.Hour, "day": 24 * time.Hour}
 
-// list answers a page of the links of a domain, declared or not, in code order. The cursor is
-// opaque to clients: the last code of the page, base64url-encoded.
+// list answers a page of the links of a domain in code order: the API links the key made, or,
+// for an admin key, every link, declared ones included. The cursor is opaque to clients: the
+// last code of the page, base64url-encoded.
 func (s *server) list(w http.ResponseWriter, r *http.Request) error {
 	domain, err := s.domain(r, optional[string]{})
 	if err != nil {
@@ -63,7 +64,8 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) error {
 		return badField("tag", "is longer than any tag")
 	}
 	// One more than the page tells whether there is a next one.
-	rows, err := s.store.ListLinks(r.Context(), store.ListQuery{Domain: domain, Tag: tag, After: after, Limit: limit + 1})
+	rows, err := s.store.ListLinks(r.Context(), store.ListQuery{
+		Domain: domain, Tag: tag, After: after, Limit: limit + 1, OwnedBy: caller(r.Context()).ownedBy()})
 	if err != nil {
 		return err
 	}
@@ -97,6 +99,9 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, _, err := s.readable(r, domain, code); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	stepName := q.Get("step")
 	if stepName == "" {
@@ -118,8 +123,8 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 		return badField("from", "must be before to")
 	}
 	first := from.UTC().Truncate(step) // UTC hours and days are whole multiples since the epoch
-	n := int((to.Sub(first) + step - 1) / step)
-	if n > MaxVisitPoints {
+	n, ok := buckets(first, to, step)
+	if !ok {
 		return badField("from", "asks for more than "+strconv.Itoa(MaxVisitPoints)+" buckets; narrow from and to, or use step=day")
 	}
 	counts, err := s.store.VisitSeries(r.Context(), domain, code, first, step, n)
@@ -133,6 +138,17 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// buckets returns how many buckets of step, from first, start before to; ok is false beyond
+// MaxVisitPoints. The span is compared before any arithmetic on it: time.Sub saturates at about
+// 292 years, and rounding a saturated span up overflowed into a negative count.
+func buckets(first, to time.Time, step time.Duration) (int, bool) {
+	span := to.Sub(first)
+	if span > MaxVisitPoints*step {
+		return 0, false
+	}
+	return int((span + step - 1) / step), true
 }
 
 func queryTime(v, field string, def time.Time) (time.Time, error) {

@@ -38,8 +38,8 @@ type Store interface {
 	CreateAPILink(ctx context.Context, l links.Link) (store.Row, error)
 	CreateGeneratedAPILink(ctx context.Context, l links.Link, encode func(uint64) string) (store.Row, error)
 	GetWithVisits(ctx context.Context, domain, code string) (store.Row, int64, error)
-	PatchAPILink(ctx context.Context, domain, code string, apply func(links.Link) (links.Link, error)) (store.Row, error)
-	DeleteAPILink(ctx context.Context, domain, code string) (int64, error)
+	PatchAPILink(ctx context.Context, domain, code, ownedBy string, apply func(links.Link) (links.Link, error)) (store.Row, error)
+	DeleteAPILink(ctx context.Context, domain, code, ownedBy string) (int64, error)
 	CreateAPILinks(ctx context.Context, ls []links.Link, encode func(uint64) string) ([]store.Row, error)
 	ListLinks(ctx context.Context, q store.ListQuery) ([]store.Row, error)
 	VisitSeries(ctx context.Context, domain, code string, first time.Time, step time.Duration, n int) ([]store.VisitCount, error)
@@ -124,6 +124,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if s.defaultURL == "" {
 		s.defaultURL = "https://" + def
 	}
+	s.keys.reportTo(s.metrics)
 	s.limits = newRateLimits(d)
 	s.routes()
 	return s.mux, nil

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -125,17 +126,14 @@ type ErrorResponse struct {
 	Field string `json:"field,omitempty"`
 }
 
-// DecodeLinkRequest reads one JSON object, refusing unknown fields, wrong types and trailing
-// data with a *links.FieldError naming the field ("body" when none can be named). Values are
-// checked later, against the link rules.
+// DecodeLinkRequest reads one JSON object, refusing unknown fields, fields given twice, wrong
+// types and trailing data with a *links.FieldError naming the field ("body" when none can be
+// named). Values are checked later, against the link rules.
 func DecodeLinkRequest(r io.Reader) (LinkRequest, error) {
-	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(r)
-	if err := dec.Decode(&raw); err != nil {
-		if isTooLarge(err) {
-			return LinkRequest{}, err
-		}
-		return LinkRequest{}, badField("body", "must be one JSON object")
+	raw, err := readObject(dec)
+	if err != nil {
+		return LinkRequest{}, bodyError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if isTooLarge(err) {
@@ -147,13 +145,98 @@ func DecodeLinkRequest(r io.Reader) (LinkRequest, error) {
 }
 
 // decodeLinkObject is DecodeLinkRequest for one item of a batch: a single JSON value already
-// (the batch was decoded as an array), so it needs no stream and no check for trailing data.
+// (the batch was decoded as an array), so it needs no check for trailing data. A name given
+// twice is found by counting the object's members rather than by reading it token by token:
+// on a batch of 1000 links the token walk took a quarter more memory (go test -bench Batch).
 func decodeLinkObject(item json.RawMessage) (LinkRequest, error) {
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(item, &raw); err != nil {
+	if err := json.Unmarshal(item, &raw); err != nil || raw == nil {
 		return LinkRequest{}, badField("body", "must be one JSON object")
 	}
+	if members(item) != len(raw) {
+		// Rare: read it again the slow way, for the error that names the member.
+		_, err := readObject(json.NewDecoder(bytes.NewReader(item)))
+		return LinkRequest{}, bodyError(err)
+	}
 	return decodeFields(raw)
+}
+
+// members counts the members of b, a valid JSON object: the colons outside strings at depth
+// one. Names are counted as written, so "t" and "\u0074" are one name twice, as the decoded
+// map sees them.
+func members(b []byte) int {
+	n, depth, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString && c == '\\':
+			i++ // whatever is escaped cannot end the string
+		case inString:
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ':' && depth == 1:
+			n++
+		}
+	}
+	return n
+}
+
+// duplicateError is a JSON object naming one member twice.
+type duplicateError struct{ name string }
+
+func (e *duplicateError) Error() string { return fmt.Sprintf("names %q more than once", e.name) }
+
+var errNotObject = errors.New("not a JSON object")
+
+// readObject reads one JSON object from dec as its members' raw values. A name given twice is
+// refused: encoding/json would keep the last value silently, so a body checked by whatever
+// read the first (a proxy, an audit log, a person) would do something else here.
+func readObject(dec *json.Decoder) (map[string]json.RawMessage, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if t != json.Delim('{') {
+		return nil, errNotObject
+	}
+	raw := make(map[string]json.RawMessage)
+	for dec.More() {
+		t, err = dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := t.(string) // inside an object, Token only ever answers names here
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if _, dup := raw[name]; dup {
+			return nil, &duplicateError{name: name}
+		}
+		raw[name] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	return raw, nil
+}
+
+// bodyError turns readObject's error into the answer: too large stays itself, anything else
+// refuses the body.
+func bodyError(err error) error {
+	var dup *duplicateError
+	switch {
+	case isTooLarge(err):
+		return err
+	case errors.As(err, &dup):
+		return badField("body", dup.Error())
+	}
+	return badField("body", "must be one JSON object")
 }
 
 // decodeFields decodes each field of a request, in name order so that the field an error

@@ -44,3 +44,16 @@ func FuzzBatchItemDecodesAsCreate(f *testing.F) {
 		}
 	})
 }
+
+// TestMembers: members counts an object's own members, whatever its strings and nested values
+// hold.
+func TestMembers(t *testing.T) {
+	for body, want := range map[string]int{
+		`{}`: 0, `null`: 0, `{"a": 1}`: 1, `{"a": 1, "a": 2}`: 2, `{"a:b": "c:d", "e": {"f": [1, {"g": 2}]}}`: 2,
+		`{"a\":": "\\", "b": "x\"}:{"}`: 2, `{"tags": ["a:b", "c"], "\u0074arget": "t"}`: 2,
+	} {
+		if got := members([]byte(body)); got != want {
+			t.Errorf("members(%s) = %d, want %d", body, got, want)
+		}
+	}
+}

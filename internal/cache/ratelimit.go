@@ -154,11 +154,19 @@ func positiveOr[T int | time.Duration](v, def T) T {
 // Allow takes one request from key's bucket under l. Redis decides when it can; otherwise the
 // local limiter does (Decision.Local). It fails only when ctx ended.
 func (rl *RateLimiter) Allow(ctx context.Context, key string, l Limit) (Decision, error) {
+	return rl.AllowN(ctx, key, l, 1)
+}
+
+// AllowN takes n requests at once from key's bucket under l, or none: a refusal leaves the
+// bucket as it was, so work that costs n requests is charged before any of it is done. n above
+// the burst is never allowed. It fails only when ctx ended.
+func (rl *RateLimiter) AllowN(ctx context.Context, key string, l Limit, n int) (Decision, error) {
 	if l.Disabled() {
 		return Decision{Allowed: true}, nil
 	}
+	n = max(n, 1)
 	if rl.rdb != nil && rl.breaker.allow() {
-		d, err := rl.allowRedis(ctx, key, l)
+		d, err := rl.allowRedis(ctx, key, l, n)
 		if err != nil && ctx.Err() != nil {
 			rl.breaker.abandon()
 			return Decision{}, fmt.Errorf("rate limit %s: %w", key, ctx.Err())
@@ -168,7 +176,7 @@ func (rl *RateLimiter) Allow(ctx context.Context, key string, l Limit) (Decision
 			return d, nil
 		}
 	}
-	d := rl.local.allow(key, rl.localLimit(l))
+	d := rl.local.allow(key, rl.localLimit(l), n)
 	d.Local = true
 	return d, nil
 }
@@ -182,10 +190,10 @@ func (rl *RateLimiter) localLimit(l Limit) Limit {
 	}
 }
 
-// gcraScript takes one request from the bucket KEYS[1], which holds its theoretical arrival
-// time (TAT) in microseconds since the epoch. ARGV[1] is the emission interval (1/rate) and
-// ARGV[2] the burst, both positive; a request is allowed while TAT stays within burst
-// intervals of now. Returns {allowed, remaining, retry after µs, reset after µs}; the key
+// gcraScript takes ARGV[3] requests from the bucket KEYS[1], which holds its theoretical
+// arrival time (TAT) in microseconds since the epoch. ARGV[1] is the emission interval (1/rate)
+// and ARGV[2] the burst, both positive; requests are allowed while TAT stays within burst
+// intervals of now, all of them or none. Returns {allowed, remaining, retry after µs, reset after µs}; the key
 // lives exactly until the bucket is full again, so an idle bucket costs nothing.
 //
 // The clock is Redis's TIME, not the caller's: every replica then judges by one clock, and a
@@ -195,13 +203,14 @@ func (rl *RateLimiter) localLimit(l Limit) Limit {
 var gcraScript = redis.NewScript(`
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '') or now
 if tat < now then
   tat = now
 end
-local new_tat = tat + interval
+local new_tat = tat + n * interval
 local allow_at = new_tat - burst * interval
 if now < allow_at then
   return {0, 0, allow_at - now, tat - now}
@@ -212,12 +221,12 @@ return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
 
 // allowRedis decides in Redis. The client may retry a command after a network error; a retry
 // of a script that did run costs the caller one request more, never lets one more through.
-func (rl *RateLimiter) allowRedis(ctx context.Context, key string, l Limit) (Decision, error) {
+func (rl *RateLimiter) allowRedis(ctx context.Context, key string, l Limit, n int) (Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, rl.opts.Timeout)
 	defer cancel()
 	iv := l.interval(time.Microsecond).Microseconds()
 	res, err := gcraScript.Run(ctx, rl.rdb, []string{RateLimitKeyPrefix + key},
-		strconv.FormatInt(iv, 10), strconv.Itoa(l.burst())).Int64Slice()
+		strconv.FormatInt(iv, 10), strconv.Itoa(l.burst()), strconv.Itoa(n)).Int64Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("rate limit %s: %w", key, err)
 	}

@@ -53,14 +53,14 @@ func newLocalLimiter(size int, now func() time.Time) *localLimiter {
 	return ll
 }
 
-// allow takes one request from key's bucket under l. A refusal leaves the bucket as it was.
-func (ll *localLimiter) allow(key string, l Limit) Decision {
+// allow takes n requests from key's bucket under l. A refusal leaves the bucket as it was.
+func (ll *localLimiter) allow(key string, l Limit, n int) Decision {
 	now := ll.now().UnixNano()
 	iv, burst := int64(l.interval(time.Nanosecond)), int64(l.burst())
 	var d Decision
 	ll.buckets.Compute(key, func(tat int64, _ bool) (int64, otter.ComputeOp) {
 		var next int64
-		if d, next = gcra(tat, now, iv, burst); !d.Allowed {
+		if d, next = gcra(tat, now, iv, burst, int64(n)); !d.Allowed {
 			return tat, otter.CancelOp
 		}
 		return next, otter.WriteOp
@@ -68,11 +68,11 @@ func (ll *localLimiter) allow(key string, l Limit) Decision {
 	return d
 }
 
-// gcra decides one request on a bucket at tat (absent: 0) at now, with emission interval iv;
+// gcra decides n requests on a bucket at tat (absent: 0) at now, with emission interval iv;
 // it returns the decision and the bucket's next tat when allowed. Same rule as gcraScript.
-func gcra(tat, now, iv, burst int64) (Decision, int64) {
+func gcra(tat, now, iv, burst, n int64) (Decision, int64) {
 	tat = max(tat, now)
-	next := tat + iv
+	next := tat + n*iv
 	allowAt := next - burst*iv
 	d := Decision{Limit: int(burst)}
 	if now < allowAt {

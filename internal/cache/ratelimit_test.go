@@ -269,3 +269,34 @@ func TestRateLimiterReportsACancelledCaller(t *testing.T) {
 		t.Fatalf("after a cancelled call: %+v; want Redis still in use", d)
 	}
 }
+
+// AllowN takes n requests or none, in Redis and in the local fallback alike: a refused charge
+// leaves the bucket as it was, and more than the burst is never allowed.
+func TestRateLimiterAllowNTakesAllOrNothing(t *testing.T) {
+	redisBacked, _ := newTestLimiter(t, cache.RateLimiterOptions{})
+	for name, rl := range map[string]*cache.RateLimiter{
+		"redis": redisBacked, "local": cache.NewRateLimiter(nil, cache.RateLimiterOptions{}),
+	} {
+		ctx := context.Background()
+		take := func(n int) cache.Decision {
+			t.Helper()
+			d, err := rl.AllowN(ctx, "key:batch", slow(10), n)
+			if err != nil {
+				t.Fatalf("%s: AllowN(%d): %v", name, n, err)
+			}
+			return d
+		}
+		if d := take(11); d.Allowed {
+			t.Fatalf("%s: 11 of a burst of 10 allowed: %+v", name, d)
+		}
+		if d := take(7); !d.Allowed || d.Remaining != 3 {
+			t.Fatalf("%s: 7 of 10 = %+v; want allowed, 3 remaining", name, d)
+		}
+		if d := take(4); d.Allowed || d.RetryAfter <= 0 {
+			t.Fatalf("%s: 4 with 3 left = %+v; want refused with a retry time", name, d)
+		}
+		if d := take(3); !d.Allowed || d.Remaining != 0 {
+			t.Fatalf("%s: the 3 left after a refusal = %+v; want allowed, 0 remaining", name, d)
+		}
+	}
+}

@@ -32,11 +32,11 @@ import (
 const createBatchTableSQL = `CREATE TEMP TABLE api_batch (
 	domain text NOT NULL, code text NOT NULL, target text NOT NULL, redirect_type smallint NOT NULL,
 	forward_query boolean NOT NULL, valid_since timestamptz, valid_until timestamptz,
-	expired_target text NOT NULL, suspended boolean NOT NULL, tags text[] NOT NULL
+	expired_target text NOT NULL, suspended boolean NOT NULL, tags text[] NOT NULL, owner text NOT NULL
 ) ON COMMIT DROP`
 
 var batchColumns = []string{"domain", "code", "target", "redirect_type", "forward_query", "valid_since",
-	"valid_until", "expired_target", "suspended", "tags"}
+	"valid_until", "expired_target", "suspended", "tags", "owner"}
 
 // insertBatchSQL is insertAPISQL for every row of api_batch: each stored row (new, or a revived
 // tombstone) takes its own version; a live row's key returns nothing.
@@ -44,7 +44,7 @@ const insertBatchSQL = `
 WITH ins AS (
 	INSERT INTO urls AS u (` + apiInsertColumns + `)
 	SELECT domain, code, target, redirect_type, forward_query, valid_since, valid_until,
-		expired_target, suspended, tags, 'api', now(), nextval('urls_version_seq')
+		expired_target, suspended, tags, owner, 'api', now(), nextval('urls_version_seq')
 	FROM api_batch
 	` + reviveTombstone + `
 	RETURNING domain, code, ` + createdColumns + `
@@ -224,7 +224,7 @@ func (b *batch) copy(ctx context.Context, tx pgx.Tx, empty bool) error {
 	src := pgx.CopyFromSlice(len(b.pending), func(j int) ([]any, error) {
 		l := b.ls[b.pending[j]]
 		return []any{l.Domain, l.Code, l.Target, l.RedirectType, l.ForwardQuery, nullIfZero(l.ValidSince),
-			nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags)}, nil
+			nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags), l.Owner}, nil
 	})
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"api_batch"}, batchColumns, src)
 	return err

@@ -42,7 +42,7 @@ func TestCreateAPILinks(t *testing.T) {
 	if _, err := s.CreateAPILink(ctx, apiLink("tomb", "https://example.com/tomb")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteAPILink(ctx, "", "tomb"); err != nil {
+	if _, err := s.DeleteAPILink(ctx, "", "tomb", ""); err != nil {
 		t.Fatal(err)
 	}
 	mustExec(t, direct, "INSERT INTO url_stats (domain, code, visits) VALUES ('', 'tomb', 5)")
@@ -133,7 +133,7 @@ func TestCreatedRowsAreTheStoredRows(t *testing.T) {
 	if _, err := s.CreateAPILink(ctx, full("tomb")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteAPILink(ctx, "go.example.com", "tomb"); err != nil {
+	if _, err := s.DeleteAPILink(ctx, "go.example.com", "tomb", ""); err != nil {
 		t.Fatal(err)
 	}
 	single, err := s.CreateAPILink(ctx, full("single"))

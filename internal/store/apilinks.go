@@ -42,7 +42,7 @@ const maxCodeAttempts = 32
 const insertAPISQL = `
 WITH ins AS (
 	INSERT INTO urls AS u (` + apiInsertColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'api', now(), nextval('urls_version_seq'))
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'api', now(), nextval('urls_version_seq'))
 	` + reviveTombstone + `
 	RETURNING domain, code, ` + createdColumns + `
 ), reset AS (
@@ -56,10 +56,10 @@ SELECT ` + createdColumns + ` FROM ins`
 const createdColumns = `version, valid_since, valid_until, created_at`
 
 // createdRow is the row an API create stored for l, given createdColumns: a new row, or a
-// tombstone taken over, has l's values, no owner or installation, and was last written when it
-// was created. The validity times are read back because PostgreSQL keeps microseconds only.
+// tombstone taken over, has l's values (its owner, the key's name, among them), no
+// installation, and was last written when it was created. The validity times are read back because PostgreSQL keeps microseconds only.
 func createdRow(l links.Link, version int64, since, until, createdAt time.Time) Row {
-	l.Source, l.Owner, l.OwnerUID, l.Version = links.SourceAPI, "", "", version
+	l.Source, l.OwnerUID, l.Version = links.SourceAPI, "", version
 	l.Tags = nonNil(l.Tags)
 	l.ValidSince, l.ValidUntil = since, until
 	return Row{Link: l, CreatedAt: createdAt, UpdatedAt: createdAt}
@@ -78,20 +78,21 @@ func scanCreated(r pgx.Row, l links.Link) (Row, error) {
 
 // apiInsertColumns are the columns an API create writes, in the order of its values.
 const apiInsertColumns = `domain, code, target, redirect_type, forward_query, valid_since, valid_until,
-	expired_target, suspended, tags, source, created_at, version`
+	expired_target, suspended, tags, owner, source, created_at, version`
 
 // reviveTombstone makes an insert into urls take over a tombstone and leave a live row alone.
 const reviveTombstone = `ON CONFLICT (domain, code) DO UPDATE SET
 		target = EXCLUDED.target, redirect_type = EXCLUDED.redirect_type,
 		forward_query = EXCLUDED.forward_query, valid_since = EXCLUDED.valid_since,
 		valid_until = EXCLUDED.valid_until, expired_target = EXCLUDED.expired_target,
-		suspended = EXCLUDED.suspended, tags = EXCLUDED.tags, source = 'api', owner = '',
+		suspended = EXCLUDED.suspended, tags = EXCLUDED.tags, source = 'api', owner = EXCLUDED.owner,
 		owner_uid = '', install_id = '', created_at = EXCLUDED.created_at,
 		version = EXCLUDED.version, deleted = false, updated_at = now()
 	WHERE u.deleted`
 
-// CreateAPILink stores l, a normalized link with its code, as made through the API. When the
-// code is held (a live row, declared or not) it returns an error wrapping ErrConflict and
+// CreateAPILink stores l, a normalized link with its code, as made through the API, owned by
+// l.Owner (the name of the key that made it; "" for none, which only an admin key may see and
+// change). When the code is held (a live row, declared or not) it returns an error wrapping ErrConflict and
 // writes nothing.
 func (s *Store) CreateAPILink(ctx context.Context, l links.Link) (Row, error) {
 	row, err := s.insertAPI(ctx, l)
@@ -122,7 +123,7 @@ func (s *Store) CreateGeneratedAPILink(ctx context.Context, l links.Link, encode
 
 func (s *Store) insertAPI(ctx context.Context, l links.Link) (Row, error) {
 	return scanCreated(s.pool.QueryRow(ctx, insertAPISQL, l.Domain, l.Code, l.Target, l.RedirectType, l.ForwardQuery,
-		nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags)), l)
+		nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags), l.Owner), l)
 }
 
 // wrapConflict is wrap, except that no row from insertAPISQL means the code is held.
@@ -159,9 +160,11 @@ func (w withExtra) Scan(dest ...any) error { return w.Row.Scan(append(dest, w.ex
 
 // PatchAPILink changes the live API link at (domain, code) to what apply makes of it, with a
 // new version, and returns the new row. The row is locked meanwhile, so concurrent patches
-// apply in turn. It returns links.ErrNotFound for no live row, ErrDeclared for a declared one,
-// and apply's error as it is (wrapped), writing nothing in each case. apply must keep the key.
-func (s *Store) PatchAPILink(ctx context.Context, domain, code string, apply func(links.Link) (links.Link, error)) (Row, error) {
+// apply in turn. With ownedBy set, only a link of that owner is changed; another's is
+// links.ErrNotFound, as if it did not exist ("" changes any). It returns links.ErrNotFound for
+// no live row, ErrDeclared for a declared one, and apply's error as it is (wrapped), writing
+// nothing in each case. apply must keep the key.
+func (s *Store) PatchAPILink(ctx context.Context, domain, code, ownedBy string, apply func(links.Link) (links.Link, error)) (Row, error) {
 	var out Row
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		row, err := scanRow(tx.QueryRow(ctx, "SELECT "+rowColumns+` FROM urls
@@ -169,8 +172,11 @@ func (s *Store) PatchAPILink(ctx context.Context, domain, code string, apply fun
 		if err != nil {
 			return err
 		}
-		if row.Source != links.SourceAPI {
+		switch {
+		case row.Source != links.SourceAPI:
 			return ErrDeclared
+		case ownedBy != "" && row.Owner != ownedBy:
+			return links.ErrNotFound
 		}
 		l, err := apply(row.Link)
 		if err != nil {
@@ -190,25 +196,29 @@ func (s *Store) PatchAPILink(ctx context.Context, domain, code string, apply fun
 }
 
 // DeleteAPILink turns the live API link at (domain, code) into a tombstone with a new version,
-// as DeleteDeclared does for declared links, and returns that version. It returns
-// links.ErrNotFound for no live row and ErrDeclared for a declared one.
-func (s *Store) DeleteAPILink(ctx context.Context, domain, code string) (int64, error) {
+// as DeleteDeclared does for declared links, and returns that version. With ownedBy set, only a
+// link of that owner is deleted ("" deletes any). It returns links.ErrNotFound for no live row
+// or another owner's, and ErrDeclared for a declared one.
+func (s *Store) DeleteAPILink(ctx context.Context, domain, code, ownedBy string) (int64, error) {
 	var version int64
 	var source string
-	// One statement: the tombstone when the row is an API link, else what the row is.
+	// One statement: the tombstone when the row is an API link the caller owns, else what the
+	// row is (version 0: it was left alone).
 	err := s.pool.QueryRow(ctx, `WITH del AS (
 			UPDATE urls SET deleted = true, version = nextval('urls_version_seq'), updated_at = now()
-			WHERE domain = $1 AND code = $2 AND source = 'api' AND NOT deleted
+			WHERE domain = $1 AND code = $2 AND source = 'api' AND NOT deleted AND ($3 = '' OR owner = $3)
 			RETURNING version, source)
 		SELECT version, source FROM del
 		UNION ALL
 		SELECT 0, source FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted AND NOT EXISTS (SELECT 1 FROM del)`,
-		domain, code).Scan(&version, &source)
+		domain, code, ownedBy).Scan(&version, &source)
 	switch {
 	case err != nil:
 		return 0, wrap("delete link", err)
 	case source != links.SourceAPI:
 		return 0, fmt.Errorf("delete link: %w", ErrDeclared)
+	case version == 0:
+		return 0, fmt.Errorf("delete link: another key's: %w", links.ErrNotFound)
 	}
 	return version, nil
 }

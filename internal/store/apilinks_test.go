@@ -127,21 +127,21 @@ func TestPatchAPILink(t *testing.T) {
 	}
 	mustUpsert(t, s, declared("theirs", "team-a/theirs", "uid-1", t0))
 	move := func(l links.Link) (links.Link, error) { l.Target = "https://example.com/moved"; return l, nil }
-	row, err := s.PatchAPILink(ctx, "", "mine", move)
+	row, err := s.PatchAPILink(ctx, "", "mine", "", move)
 	if err != nil || row.Target != "https://example.com/moved" || row.Version <= created.Version {
 		t.Fatalf("patch = %+v, %v", row, err)
 	}
 	refuse := errors.New("refused")
-	if _, err := s.PatchAPILink(ctx, "", "mine", func(links.Link) (links.Link, error) { return links.Link{}, refuse }); !errors.Is(err, refuse) {
+	if _, err := s.PatchAPILink(ctx, "", "mine", "", func(links.Link) (links.Link, error) { return links.Link{}, refuse }); !errors.Is(err, refuse) {
 		t.Fatalf("patch refused by apply = %v", err)
 	}
 	if got := mustGet(t, s, "", "mine"); got.Version != row.Version {
 		t.Fatalf("a refused patch wrote version %d", got.Version)
 	}
-	if _, err := s.PatchAPILink(ctx, "", "theirs", move); !errors.Is(err, ErrDeclared) {
+	if _, err := s.PatchAPILink(ctx, "", "theirs", "", move); !errors.Is(err, ErrDeclared) {
 		t.Fatalf("patch declared = %v, want ErrDeclared", err)
 	}
-	if _, err := s.PatchAPILink(ctx, "", "nobody", move); !errors.Is(err, links.ErrNotFound) {
+	if _, err := s.PatchAPILink(ctx, "", "nobody", "", move); !errors.Is(err, links.ErrNotFound) {
 		t.Fatalf("patch missing = %v, want ErrNotFound", err)
 	}
 }
@@ -155,17 +155,17 @@ func TestDeleteAPILink(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustUpsert(t, s, declared("theirs", "team-a/theirs", "uid-1", t0))
-	v, err := s.DeleteAPILink(ctx, "", "mine")
+	v, err := s.DeleteAPILink(ctx, "", "mine", "")
 	if err != nil || v <= created.Version {
 		t.Fatalf("delete = %d, %v", v, err)
 	}
 	if row := mustGet(t, s, "", "mine"); !row.Deleted || row.Version != v {
 		t.Fatalf("row after delete = %+v, want a tombstone at version %d", row, v)
 	}
-	if _, err := s.DeleteAPILink(ctx, "", "mine"); !errors.Is(err, links.ErrNotFound) {
+	if _, err := s.DeleteAPILink(ctx, "", "mine", ""); !errors.Is(err, links.ErrNotFound) {
 		t.Fatalf("delete again = %v, want ErrNotFound", err)
 	}
-	if _, err := s.DeleteAPILink(ctx, "", "theirs"); !errors.Is(err, ErrDeclared) {
+	if _, err := s.DeleteAPILink(ctx, "", "theirs", ""); !errors.Is(err, ErrDeclared) {
 		t.Fatalf("delete declared = %v, want ErrDeclared", err)
 	}
 	if row := mustGet(t, s, "", "theirs"); row.Deleted {

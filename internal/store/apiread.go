@@ -18,6 +18,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,17 +34,25 @@ type ListQuery struct {
 	After string
 	// Limit bounds the page.
 	Limit int
+	// OwnedBy, when set, keeps only the API links of that owner (the name of the key that made
+	// them): no declared link, no other key's. "" lists every live link.
+	OwnedBy string
 }
 
-// ListLinks returns the live links of a domain, declared or not, in code order: up to
-// q.Limit of them after q.After (keyset pagination on the primary key).
+// ListLinks returns the live links of a domain, declared or not (see q.OwnedBy), in code
+// order: up to q.Limit of them after q.After (keyset pagination on the primary key, or on
+// urls_api_owner_idx for one owner's).
 func (s *Store) ListLinks(ctx context.Context, q ListQuery) ([]Row, error) {
 	sql := "SELECT " + rowColumns + " FROM urls WHERE domain = $1 AND code > $2 AND NOT deleted"
 	args := []any{q.Domain, q.After, q.Limit}
 	if q.Tag != "" {
 		// The containment operator, so the GIN index on tags can serve it.
-		sql += " AND tags @> ARRAY[$4::text]"
 		args = append(args, q.Tag)
+		sql += fmt.Sprintf(" AND tags @> ARRAY[$%d::text]", len(args))
+	}
+	if q.OwnedBy != "" {
+		args = append(args, q.OwnedBy)
+		sql += fmt.Sprintf(" AND source = 'api' AND owner = $%d", len(args))
 	}
 	rows, err := s.pool.Query(ctx, sql+" ORDER BY code LIMIT $3", args...)
 	if err != nil {

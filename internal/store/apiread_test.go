@@ -39,7 +39,7 @@ func TestListLinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.DeleteAPILink(ctx, "", "gone"); err != nil {
+	if _, err := s.DeleteAPILink(ctx, "", "gone", ""); err != nil {
 		t.Fatal(err)
 	}
 	mustUpsert(t, s, declared("f", "team-a/f", "uid-f", t0))
