@@ -61,6 +61,9 @@ type ResolverDeps struct {
 	// RedisPing, when set, is called on every poll, so the breaker and shortlink_dependency_up
 	// follow Redis even while every request is answered from memory.
 	RedisPing func(ctx context.Context) error
+	// Policy, when set, returns the current URL policy: a link whose target or expiredTarget
+	// it blocks is answered as a suspended link is (404). Call PolicyChanged after it changes.
+	Policy func() *links.Policy
 	// Metrics defaults to metrics on a registry of their own.
 	Metrics *Metrics
 	// Logger defaults to slog.Default().
@@ -76,6 +79,7 @@ type Resolver struct {
 	store    LinkStore
 	redis    LinkCache
 	ping     func(ctx context.Context) error
+	policy   func() *links.Policy
 	metrics  *Metrics
 	log      *slog.Logger
 	guard    *guard
@@ -99,7 +103,7 @@ func NewResolver(d ResolverDeps) *Resolver {
 	// clock read, and TTLs of seconds and minutes do not need better than clockResolution.
 	clock := otter.NewCoarseClock(clockResolution)
 	r := &Resolver{
-		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, clock: clock,
+		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, policy: d.Policy, clock: clock,
 		metrics: d.Metrics, log: d.Logger, guard: newGuard(o.FloorSize, o.FloorTTL, clock),
 	}
 	if r.metrics == nil {
@@ -163,21 +167,42 @@ func (r *Resolver) load(k key) (links.Link, error) {
 			r.negative.store(k, snap)
 			return links.Link{}, errUnknownLink
 		}
-		r.local.store(e.Link, snap)
-		return e.Link, nil
+		served := r.asServed(e.Link)
+		r.local.store(served, snap)
+		return served, nil
 	}
 	l, err := r.fromDB(k)
 	switch {
 	case err == nil:
-		r.local.store(l, snap)
+		served := r.asServed(l)
+		r.local.store(served, snap)
 		r.fillRedis(l)
-		return l, nil
+		return served, nil
 	case errors.Is(err, links.ErrNotFound):
 		r.negative.store(k, snap)
 		return links.Link{}, errUnknownLink
 	}
 	return links.Link{}, err
 }
+
+// asServed applies the URL policy to a link read from Redis or PostgreSQL: one whose target
+// is blocked is kept, and answered, as suspended. The check runs once per fill, not per
+// request: a cache hit costs nothing more, and PolicyChanged empties the caches so every link
+// is checked again under a new policy.
+func (r *Resolver) asServed(l links.Link) links.Link {
+	if r.policy == nil || l.Suspended {
+		return l
+	}
+	if p := r.policy(); p.Blocks(l.Target) || p.Blocks(l.ExpiredTarget) {
+		l.Suspended = true
+	}
+	return l
+}
+
+// PolicyChanged drops every in-process entry after the URL policy changed, so each link is
+// checked under the new one when it is next filled; a fill in flight, which may have checked
+// the old one, cannot store its result (see guard). Call it after the new policy is in place.
+func (r *Resolver) PolicyChanged() { r.flush() }
 
 // fromRedis returns k's Redis entry when there is one that can be trusted: Redis is in use,
 // answered in time, and holds a version no invalidation has overtaken.
