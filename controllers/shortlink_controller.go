@@ -82,12 +82,17 @@ func (r *ShortLinkReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	return result, err
 }
 
-// reconcileDelete removes what this ShortLink holds, then lets the object go.
+// reconcileDelete removes what this ShortLink holds, then lets the object go. It waits for
+// the tombstone in PostgreSQL only: Redis and the redirectors are told at once when they
+// answer, and otherwise learn it from the change feed, whose readers heal Redis until it
+// agrees (see internal/redirect), so a Redis outage does not hold deletions.
 func (r *ShortLinkReconciler) reconcileDelete(ctx context.Context, sl *linksv1.ShortLink) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(sl, finalizerName) {
 		return ctrl.Result{}, nil
 	}
-	if err := r.release(ctx, sl, r.claimOf(sl)); err != nil {
+	if err := r.release(ctx, sl, r.claimOf(sl)); isCacheError(err) {
+		logf.FromContext(ctx).Info("Row tombstoned; Redis not told, the change feed will", "error", err.Error())
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	orig := sl.DeepCopy()

@@ -189,12 +189,29 @@ func (r *ShortLinkReconciler) releaseOtherClaims(ctx context.Context, sl *linksv
 	return nil
 }
 
-// dropFromCache puts a tombstone of version into Redis and tells the redirectors.
+// dropFromCache puts a tombstone of version into Redis and tells the redirectors. It runs
+// after PostgreSQL holds the tombstone, so its errors are cacheErrors.
 func dropFromCache(ctx context.Context, c LinkCache, domain, code string, version int64) error {
 	if _, err := c.Delete(ctx, domain, code, version); err != nil {
-		return fmt.Errorf("delete link from redis: %w", err)
+		return cacheError{fmt.Errorf("delete link from redis: %w", err)}
 	}
-	return publish(ctx, c, domain, code, version)
+	if err := publish(ctx, c, domain, code, version); err != nil {
+		return cacheError{err}
+	}
+	return nil
+}
+
+// cacheError is a failure to tell Redis of a tombstone PostgreSQL already holds. The change
+// feed carries the tombstone, and the redirectors heal Redis from it until Redis agrees, so a
+// caller that only needs the row gone may go on.
+type cacheError struct{ err error }
+
+func (e cacheError) Error() string { return e.err.Error() }
+func (e cacheError) Unwrap() error { return e.err }
+
+func isCacheError(err error) bool {
+	var ce cacheError
+	return errors.As(err, &ce)
 }
 
 func publish(ctx context.Context, c LinkCache, domain, code string, version int64) error {

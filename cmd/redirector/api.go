@@ -60,7 +60,7 @@ func (a *apiOptions) define(f *envflag.Set) {
 	f.Duration(&a.keysReload, "api-keys-reload-interval", 5*time.Second, "how often the keys file is checked for changes (0: never)")
 	f.String(&a.addr, "api-address", "", "serve the API on this address of its own (default: on --listen-address, beside the redirects)")
 	f.String(&a.defaultURL, "base-url", "", "prefix of the short URLs the API answers for links on the default domain (default https://<default-domain>), as the manager's --base-url")
-	f.String(&a.blocklistFile, "blocklist-file", "", "the operator's file of blocked target domains, one a line; the API refuses links to them; re-read when it changes")
+	f.String(&a.blocklistFile, "blocklist-file", "", "the operator's file of blocked target domains, one a line; the API refuses links to them and redirects to them answer 404; re-read when it changes")
 	f.Duration(&a.blocklistPoll, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")
 	a.limits.define(f)
 }
@@ -131,17 +131,11 @@ func (d *deps) buildAPI(ctx context.Context, o options, log *slog.Logger) error 
 	if d.api, err = store.Open(ctx, o.databaseURL, dbOpts); err != nil {
 		return fmt.Errorf("open api pool: %w", err)
 	}
-	policy, err := links.NewPolicyFile(append([]string{o.defaultDomain}, o.domainList()...), o.api.blocklistFile)
-	if err != nil {
-		return err
-	}
-	go policy.Watch(ctx, o.api.blocklistPoll, func() { log.Info("Blocklist changed", "file", o.api.blocklistFile) },
-		func(err error) { log.Error("Blocklist not reloaded; keeping the previous one", "error", err) })
 	cfg := api.Config{DefaultDomain: o.defaultDomain, Domains: o.domainList(), DefaultURL: o.api.defaultURL}
 	o.api.limits.config(&cfg)
 	d.handler, err = api.NewHandler(api.Deps{
 		Store: d.api, Codec: codec, Keys: keys, Metrics: api.NewMetrics(d.registry), Logger: log,
-		Limiter: o.api.limits.limiter(d.redis, log), Policy: policy.Policy, Config: cfg,
+		Limiter: o.api.limits.limiter(d.redis, log), Policy: d.policy.Policy, Config: cfg,
 	})
 	return err
 }

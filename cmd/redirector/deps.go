@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
+	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/redirect"
 	"github.com/shortlink-dev/shortlink/internal/stats"
 	"github.com/shortlink-dev/shortlink/internal/store"
@@ -46,6 +47,9 @@ type deps struct {
 	resolver *redirect.Resolver
 	api      *store.Store // nil without --api
 	handler  http.Handler // the create API; nil without --api
+
+	// policy holds the blocklist: the API refuses links to it, redirects to it answer 404.
+	policy *links.PolicyFile
 }
 
 // connect opens the pools and builds the resolver. Nothing here waits for PostgreSQL or Redis:
@@ -89,13 +93,30 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	} else {
 		log.Warn("No --redis-url: running without the Redis tier and without pub/sub invalidation")
 	}
+	if d.policy, err = links.NewPolicyFile(append([]string{o.defaultDomain}, o.domainList()...), o.api.blocklistFile); err != nil {
+		return d, err
+	}
+	rd.Policy = d.policy.Policy
 	d.resolver = redirect.NewResolver(rd)
+	d.watchBlocklist(ctx, o, log)
 	if o.api.enabled {
 		if err = d.buildAPI(ctx, o, log); err != nil {
 			return d, err
 		}
 	}
 	return d, nil
+}
+
+// watchBlocklist re-reads the blocklist file until ctx ends; after a change the resolver checks
+// every link again, so a newly blocked domain stops redirecting on every replica.
+func (d *deps) watchBlocklist(ctx context.Context, o options, log *slog.Logger) {
+	if o.api.blocklistPoll <= 0 {
+		return
+	}
+	go d.policy.Watch(ctx, o.api.blocklistPoll, func() {
+		d.resolver.PolicyChanged()
+		log.Info("Blocklist changed; checking every link again", "file", o.api.blocklistFile)
+	}, func(err error) { log.Error("Blocklist not reloaded; keeping the previous one", "error", err) })
 }
 
 func resolverOptions(o options) redirect.Options {

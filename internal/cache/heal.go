@@ -24,6 +24,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// ErrUnstorable marks an entry Heal did not send because Redis could never hold it: retrying
+// it cannot help, unlike a failed pipeline.
+var ErrUnstorable = errors.New("entry cannot be stored")
+
 // Heal writes every entry as Set would, or for a tombstone as Delete would — never over an
 // entry of the same or a newer version, tombstones included — and reports for each whether it
 // wrote. Entries go to Redis in one pipeline, in order, so a page of a thousand changes costs
@@ -31,8 +35,9 @@ import (
 // with it.
 //
 // An entry Set or Delete would refuse (an invalid key, a version that is not positive) is not
-// sent and is named in the error; the others are written all the same. The client's read
-// timeout bounds the whole pipeline, so callers send pages, not unbounded slices.
+// sent and is named in an error wrapping ErrUnstorable; the others are written all the same.
+// The client's read timeout bounds the whole pipeline, so callers send pages, not unbounded
+// slices.
 func (c *Cache) Heal(ctx context.Context, entries []Entry) ([]bool, error) {
 	written := make([]bool, len(entries))
 	calls := make([]scriptCall, 0, len(entries))
@@ -41,7 +46,7 @@ func (c *Cache) Heal(ctx context.Context, entries []Entry) ([]bool, error) {
 	for i, e := range entries {
 		sc, err := c.entryCall(e)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%w: %w", ErrUnstorable, err))
 			continue
 		}
 		calls = append(calls, sc)

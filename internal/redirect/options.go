@@ -32,8 +32,8 @@ const (
 	DefaultBreakerThreshold = 5
 	DefaultBreakerCoolDown  = 5 * time.Second
 	DefaultPollInterval     = time.Second
-	DefaultPollOverlap      = 1000
 	DefaultPollBatch        = 1000
+	DefaultStartOverlap     = 1000
 )
 
 // Options size the resolver's caches and time its calls. A zero field takes its default; a
@@ -64,11 +64,11 @@ type Options struct {
 	BreakerCoolDown  time.Duration
 	// PollInterval is how often the change feed is read (the durable invalidation path).
 	PollInterval time.Duration
-	// PollOverlap is how many versions behind the highest seen each poll starts, to catch writes
-	// that commit after a higher version (see store.Changes).
-	PollOverlap int64
 	// PollBatch is the page size of a change-feed read.
 	PollBatch int
+	// StartOverlap is how many of the latest versions the first read of the change feed goes
+	// back over, so a change written just before the replica started is not missed.
+	StartOverlap int64
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -85,8 +85,8 @@ func (o Options) withDefaults() Options {
 	o.BreakerThreshold = orDefault(o.BreakerThreshold, DefaultBreakerThreshold)
 	o.BreakerCoolDown = orDefault(o.BreakerCoolDown, DefaultBreakerCoolDown)
 	o.PollInterval = orDefault(o.PollInterval, DefaultPollInterval)
-	o.PollOverlap = orDefault(o.PollOverlap, DefaultPollOverlap)
 	o.PollBatch = orDefault(o.PollBatch, DefaultPollBatch)
+	o.StartOverlap = orDefault(o.StartOverlap, DefaultStartOverlap)
 	if o.FloorSize < 0 {
 		o.FloorSize = DefaultFloorSize // floors are what make a late fill lose; never off
 	}

@@ -27,19 +27,27 @@ import (
 // and catches what pub/sub cannot: lost messages, links made through the API, and unknown
 // codes that became links.
 //
-// A version is drawn before its transaction commits, so a write may become visible after one
-// with a higher version. Each poll therefore starts PollOverlap versions behind the highest
-// seen, and remembers the versions it applied in that window so it applies each once.
+// The feed is read in commit order (see store.Feed). Each poll reads every change at or after
+// pos, applies those not applied yet, and moves pos up to the oldest transaction still running
+// (store.Settled), so a writer that commits late is read when it commits, however many
+// versions others drew meanwhile. Changes read beyond that point are read again by the next
+// poll; applied remembers them (version → txid) so each is applied once.
+//
+// The poller also keeps Redis in agreement with PostgreSQL, durably: Redis holds a heal cursor
+// (cache.HealCursorKey) below which it has taken every change. Each poll heals from that cursor
+// and raises it only when Redis took every page, so a change Redis missed (a hang, an open
+// breaker, a manager whose Redis write failed) is retried by every replica until Redis has it,
+// and a replica started after the outage still finds what is missing.
 type poller struct {
 	r       *Resolver
 	started bool
-	high    int64
-	applied map[int64]struct{}
+	pos     store.FeedPosition
+	applied map[int64]int64
 	dbUp    bool
 }
 
 func (r *Resolver) poll(ctx context.Context) {
-	p := &poller{r: r, applied: make(map[int64]struct{}), dbUp: true}
+	p := &poller{r: r, applied: make(map[int64]int64), dbUp: true}
 	t := time.NewTicker(r.opts.PollInterval)
 	defer t.Stop()
 	for {
@@ -66,35 +74,141 @@ func (p *poller) tick(ctx context.Context) {
 	p.dbUp = err == nil
 }
 
-// readChanges applies every change since the last poll, page by page.
+// readChanges applies every change since the last poll, page by page, healing Redis from its
+// cursor on the way.
 func (p *poller) readChanges(ctx context.Context) error {
+	var settled int64
+	if err := p.call(ctx, func(ctx context.Context) (err error) {
+		settled, err = p.r.store.Settled(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
 	if !p.started {
-		err := p.call(ctx, func(ctx context.Context) (err error) {
-			p.high, err = p.r.store.MaxVersion(ctx)
-			return err
-		})
-		if err != nil {
+		if err := p.start(ctx, settled); err != nil {
 			return err
 		}
-		p.started = true
 	}
-	after := max(0, p.high-p.r.opts.PollOverlap)
+	h := p.healFrom(ctx)
+	at := p.pos
+	if h.heal && h.cursor < at.Txid {
+		at = store.FeedStart(h.cursor) // Redis missed changes this replica has applied
+	}
 	for {
-		var rows []store.Row
+		var page []store.Change
 		if err := p.call(ctx, func(ctx context.Context) (err error) {
-			rows, err = p.r.store.Changes(ctx, after, p.r.opts.PollBatch)
+			page, err = p.r.store.Feed(ctx, at, p.r.opts.PollBatch)
 			return err
 		}); err != nil {
 			return err
 		}
-		p.apply(rows)
-		if len(rows) < p.r.opts.PollBatch {
+		p.apply(page, &h)
+		if len(page) < p.r.opts.PollBatch {
 			break
 		}
-		after = rows[len(rows)-1].Version
+		at = page[len(page)-1].Position()
+		if !h.heal && at.Txid < p.pos.Txid {
+			at = p.pos // Redis refused the catch-up: leave it for the next poll
+		}
 	}
-	p.forgetBelow(p.high - p.r.opts.PollOverlap)
+	p.settle(ctx, settled, h)
 	return nil
+}
+
+// start places pos at the first poll: at the changes of the last StartOverlap versions, so
+// that a change written just before this replica started is applied (and healed) all the same.
+func (p *poller) start(ctx context.Context, settled int64) error {
+	var recent int64
+	var ok bool
+	if err := p.call(ctx, func(ctx context.Context) (err error) {
+		recent, ok, err = p.r.store.RecentStart(ctx, p.r.opts.StartOverlap)
+		return err
+	}); err != nil {
+		return err
+	}
+	p.pos = store.FeedStart(settled)
+	if ok && recent < settled {
+		p.pos = store.FeedStart(recent)
+	}
+	p.started = true
+	return nil
+}
+
+// heal is one poll's view of Redis: whether to heal it, and its cursor when the poll began.
+type heal struct {
+	heal   bool
+	cursor int64
+}
+
+// healFrom reads Redis's heal cursor. Without Redis, or while its breaker is open, this poll
+// heals nothing and the cursor stays. A Redis that holds no cursor is new or emptied: it holds
+// nothing older than what this replica has applied, and gets a cursor at once, so that a
+// change it misses from now on is found again whenever the cursor was last raised.
+func (p *poller) healFrom(ctx context.Context) heal {
+	if p.r.redis == nil || !p.r.breaker.allow() {
+		return heal{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.r.opts.RedisTimeout)
+	defer cancel()
+	cursor, ok, err := p.r.redis.HealCursor(ctx)
+	if err == nil && !ok {
+		cursor, err = p.pos.Txid, p.r.redis.AdvanceHealCursor(ctx, p.pos.Txid)
+	}
+	p.r.breaker.record(err)
+	if err != nil {
+		p.r.log.Debug("Reading the Redis heal cursor failed", "error", err)
+		return heal{}
+	}
+	return heal{heal: true, cursor: cursor}
+}
+
+// apply heals Redis with the page's changes it may lack, then invalidates every change not
+// applied yet, and those Redis lacked: a replica may have read a stale Redis entry before the
+// heal, and only this drops it. Healing first means a fill after the invalidation reads the
+// healed entry.
+func (p *poller) apply(page []store.Change, h *heal) {
+	var toHeal []store.Change
+	if h.heal {
+		toHeal = make([]store.Change, 0, len(page))
+		for _, c := range page {
+			if c.Txid >= h.cursor {
+				toHeal = append(toHeal, c)
+			}
+		}
+		h.heal = p.r.healRedis(toHeal)
+	}
+	for _, c := range page {
+		_, seen := p.applied[c.Version]
+		if seen && c.Txid >= p.pos.Txid { // pos is always the start of a transaction
+
+			continue
+		}
+		p.applied[c.Version] = c.Txid
+		p.r.invalidate(key{domain: c.Domain, code: c.Code}, c.Version, sourcePoll)
+	}
+}
+
+// settle moves pos up to settled, forgets what no later poll reads again, and raises Redis's
+// heal cursor when Redis took every change below settled.
+func (p *poller) settle(ctx context.Context, settled int64, h heal) {
+	if settled > p.pos.Txid {
+		p.pos = store.FeedStart(settled)
+	}
+	for version, txid := range p.applied {
+		if txid < p.pos.Txid {
+			delete(p.applied, version)
+		}
+	}
+	if !h.heal || h.cursor >= p.pos.Txid {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.r.opts.RedisTimeout)
+	defer cancel()
+	err := p.r.redis.AdvanceHealCursor(ctx, p.pos.Txid)
+	p.r.breaker.record(err)
+	if err != nil {
+		p.r.log.Debug("Raising the Redis heal cursor failed", "error", err)
+	}
 }
 
 // call runs one statement with the lookup deadline.
@@ -102,29 +216,6 @@ func (p *poller) call(ctx context.Context, fn func(context.Context) error) error
 	ctx, cancel := context.WithTimeout(ctx, p.r.opts.DBTimeout)
 	defer cancel()
 	return fn(ctx)
-}
-
-// apply invalidates the page's changes not applied yet, then heals Redis with them in one call.
-func (p *poller) apply(rows []store.Row) {
-	fresh := make([]store.Row, 0, len(rows))
-	for _, row := range rows {
-		if _, ok := p.applied[row.Version]; ok {
-			continue
-		}
-		p.applied[row.Version] = struct{}{}
-		p.high = max(p.high, row.Version)
-		p.r.invalidate(key{domain: row.Domain, code: row.Code}, row.Version, sourcePoll)
-		fresh = append(fresh, row)
-	}
-	p.r.healRedis(fresh)
-}
-
-func (p *poller) forgetBelow(v int64) {
-	for version := range p.applied {
-		if version <= v {
-			delete(p.applied, version)
-		}
-	}
 }
 
 // pingRedis lets the breaker and shortlink_dependency_up follow Redis when no request needs it.

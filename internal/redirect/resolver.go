@@ -34,8 +34,10 @@ import (
 // LinkStore is the PostgreSQL tier and the change feed: *store.Store on the lookup pool.
 type LinkStore interface {
 	Lookup(ctx context.Context, domain, code string) (links.Link, error)
-	Changes(ctx context.Context, afterVersion int64, limit int) ([]store.Row, error)
-	MaxVersion(ctx context.Context) (int64, error)
+	// Settled and Feed read the change feed in commit order (see store.Feed).
+	Settled(ctx context.Context) (int64, error)
+	RecentStart(ctx context.Context, versions int64) (int64, bool, error)
+	Feed(ctx context.Context, after store.FeedPosition, limit int) ([]store.Change, error)
 }
 
 // LinkCache is the Redis tier: *cache.Cache. Set must compare versions (it does).
@@ -45,6 +47,9 @@ type LinkCache interface {
 	Delete(ctx context.Context, domain, code string, version int64) (bool, error)
 	// Heal writes a page of entries as Set and Delete would, in one pipeline.
 	Heal(ctx context.Context, entries []cache.Entry) ([]bool, error)
+	// HealCursor and AdvanceHealCursor keep how far Redis has taken the change feed.
+	HealCursor(ctx context.Context) (int64, bool, error)
+	AdvanceHealCursor(ctx context.Context, txid int64) error
 }
 
 // ResolverDeps are what NewResolver needs.
@@ -56,6 +61,9 @@ type ResolverDeps struct {
 	// RedisPing, when set, is called on every poll, so the breaker and shortlink_dependency_up
 	// follow Redis even while every request is answered from memory.
 	RedisPing func(ctx context.Context) error
+	// Policy, when set, returns the current URL policy: a link whose target or expiredTarget
+	// it blocks is answered as a suspended link is (404). Call PolicyChanged after it changes.
+	Policy func() *links.Policy
 	// Metrics defaults to metrics on a registry of their own.
 	Metrics *Metrics
 	// Logger defaults to slog.Default().
@@ -71,6 +79,7 @@ type Resolver struct {
 	store    LinkStore
 	redis    LinkCache
 	ping     func(ctx context.Context) error
+	policy   func() *links.Policy
 	metrics  *Metrics
 	log      *slog.Logger
 	guard    *guard
@@ -94,7 +103,7 @@ func NewResolver(d ResolverDeps) *Resolver {
 	// clock read, and TTLs of seconds and minutes do not need better than clockResolution.
 	clock := otter.NewCoarseClock(clockResolution)
 	r := &Resolver{
-		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, clock: clock,
+		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, policy: d.Policy, clock: clock,
 		metrics: d.Metrics, log: d.Logger, guard: newGuard(o.FloorSize, o.FloorTTL, clock),
 	}
 	if r.metrics == nil {
@@ -158,21 +167,42 @@ func (r *Resolver) load(k key) (links.Link, error) {
 			r.negative.store(k, snap)
 			return links.Link{}, errUnknownLink
 		}
-		r.local.store(e.Link, snap)
-		return e.Link, nil
+		served := r.asServed(e.Link)
+		r.local.store(served, snap)
+		return served, nil
 	}
 	l, err := r.fromDB(k)
 	switch {
 	case err == nil:
-		r.local.store(l, snap)
+		served := r.asServed(l)
+		r.local.store(served, snap)
 		r.fillRedis(l)
-		return l, nil
+		return served, nil
 	case errors.Is(err, links.ErrNotFound):
 		r.negative.store(k, snap)
 		return links.Link{}, errUnknownLink
 	}
 	return links.Link{}, err
 }
+
+// asServed applies the URL policy to a link read from Redis or PostgreSQL: one whose target
+// is blocked is kept, and answered, as suspended. The check runs once per fill, not per
+// request: a cache hit costs nothing more, and PolicyChanged empties the caches so every link
+// is checked again under a new policy.
+func (r *Resolver) asServed(l links.Link) links.Link {
+	if r.policy == nil || l.Suspended {
+		return l
+	}
+	if p := r.policy(); p.Blocks(l.Target) || p.Blocks(l.ExpiredTarget) {
+		l.Suspended = true
+	}
+	return l
+}
+
+// PolicyChanged drops every in-process entry after the URL policy changed, so each link is
+// checked under the new one when it is next filled; a fill in flight, which may have checked
+// the old one, cannot store its result (see guard). Call it after the new policy is in place.
+func (r *Resolver) PolicyChanged() { r.flush() }
 
 // fromRedis returns k's Redis entry when there is one that can be trusted: Redis is in use,
 // answered in time, and holds a version no invalidation has overtaken.
@@ -235,24 +265,49 @@ func (r *Resolver) fillRedis(l links.Link) {
 // healRedis writes a page of changes read from the feed into Redis under the compare-version
 // rule, so Redis learns of changes whose writer did not tell it (links made through the API, an
 // operator's Redis write that failed) and a stale entry cannot outlive the change by its TTL.
-// Every replica tries; all but the first are refused by the version check, cheaply. The page
-// goes in one pipeline: a batch of a thousand links made through the API was a thousand round
-// trips for every replica, and 27-40% of its CPU.
-func (r *Resolver) healRedis(rows []store.Row) {
-	if r.redis == nil || len(rows) == 0 || !r.breaker.allow() {
-		return
+// It reports whether Redis took the whole page; the poller moves Redis's heal cursor only
+// then, so a page refused now is healed by a later poll. Every replica tries; all but the
+// first are refused by the version check, cheaply. The page goes in one pipeline: a batch of a
+// thousand links made through the API was a thousand round trips for every replica, and 27-40%
+// of its CPU.
+func (r *Resolver) healRedis(changes []store.Change) bool {
+	if len(changes) == 0 {
+		return true
 	}
-	entries := make([]cache.Entry, len(rows))
-	for i, row := range rows {
-		entries[i] = cache.Entry{Link: row.Link, Deleted: row.Deleted} // row.Link carries the row's version
+	if r.redis == nil || !r.breaker.allow() {
+		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout+time.Duration(len(rows))*healTimePerRow)
+	entries := make([]cache.Entry, len(changes))
+	for i, c := range changes {
+		entries[i] = cache.Entry{Link: c.Link, Deleted: c.Deleted} // c.Link carries the row's version
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout+time.Duration(len(changes))*healTimePerRow)
 	defer cancel()
 	_, err := r.redis.Heal(ctx, entries)
+	if err != nil && onlyUnstorable(err) {
+		r.log.Warn("Changes Redis cannot hold were left out of the heal", "error", err)
+		err = nil // no retry can store them; the rest went through
+	}
 	r.breaker.record(err)
 	if err != nil {
-		r.log.Debug("Redis heal from the change feed failed", "rows", len(rows), "error", err)
+		r.log.Debug("Redis heal from the change feed failed", "rows", len(changes), "error", err)
+		return false
 	}
+	return true
+}
+
+// onlyUnstorable reports whether every error joined in err is an entry Redis can never hold.
+func onlyUnstorable(err error) bool {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return errors.Is(err, cache.ErrUnstorable)
+	}
+	for _, e := range joined.Unwrap() {
+		if !errors.Is(e, cache.ErrUnstorable) {
+			return false
+		}
+	}
+	return true
 }
 
 // healTimePerRow is what each row of a page adds to a heal's deadline: about three times what a

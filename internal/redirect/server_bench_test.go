@@ -74,8 +74,13 @@ func (m memStore) Lookup(_ context.Context, _, code string) (links.Link, error) 
 	return links.Link{}, links.ErrNotFound
 }
 
-func (memStore) Changes(context.Context, int64, int) ([]store.Row, error) { return nil, nil }
-func (memStore) MaxVersion(context.Context) (int64, error)                { return 0, nil }
+func (memStore) Settled(context.Context) (int64, error) { return 0, nil }
+func (memStore) RecentStart(context.Context, int64) (int64, bool, error) {
+	return 0, false, nil
+}
+func (memStore) Feed(context.Context, store.FeedPosition, int) ([]store.Change, error) {
+	return nil, nil
+}
 
 type nopWriter struct {
 	h      http.Header

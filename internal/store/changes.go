@@ -26,9 +26,8 @@ import "context"
 // entries that a lost pub/sub message did not.
 //
 // A version is drawn from the sequence before its transaction commits, so a write can become
-// visible after one with a higher version. Writers commit within milliseconds of drawing, and
-// every cache entry has a hard TTL; a poller that must not miss such a write can re-read from a
-// little behind its last seen version.
+// visible after one with a higher version, however far behind: a poller that must not miss
+// such a write reads Feed, in commit order, instead (the redirector does).
 func (s *Store) Changes(ctx context.Context, afterVersion int64, limit int) ([]Row, error) {
 	rows, err := s.pool.Query(ctx, "SELECT "+rowColumns+` FROM urls
 		WHERE version > $1::bigint ORDER BY version LIMIT $2`, afterVersion, limit)

@@ -17,7 +17,8 @@ limitations under the License.
 // Package store holds Shortlink's PostgreSQL storage, through pgx v5: the embedded schema
 // migrations (Migrate), the pool and its error classification (Open, IsUnavailable), declared
 // links and the holder rule (UpsertDeclared, DeleteDeclared, ListDeclared, PurgeTombstones), the
-// change feed and lookups the redirector reads through PgBouncer (Changes, Lookup, MaxVersion),
+// change feed and lookups the redirector reads through PgBouncer (Settled and Feed in commit
+// order; Changes and MaxVersion by version; Lookup),
 // the read side of visit statistics (VisitTotals) and visit_logs partition upkeep
 // (EnsurePartitions, DropPartitionsBefore).
 //
