@@ -73,7 +73,7 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.Int(&o.negativeSize, "negative-cache-size", redirect.DefaultNegativeSize, "unknown codes kept in memory; negative turns it off")
 	f.Duration(&o.negativeTTL, "negative-ttl", redirect.DefaultNegativeTTL, "how long an unknown code is answered without asking PostgreSQL")
 	f.Duration(&o.pollInterval, "poll-interval", redirect.DefaultPollInterval, "how often the change feed is read")
-	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects")
+	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects; 0 keeps them out of caches, as 302s")
 	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 25*time.Second, "bound on a graceful stop (keep it under the pod's grace period)")
 	f.Duration(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update")
 	f.Bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")

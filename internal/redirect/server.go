@@ -27,7 +27,8 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// DefaultPermanentMaxAge is how long clients may cache a 301 or 308 when Config does not say.
+// DefaultPermanentMaxAge is how long clients may cache a 301 or 308: the redirector's
+// --permanent-max-age unless it is given.
 const DefaultPermanentMaxAge = time.Hour
 
 // LinkResolver finds links: *Resolver.
@@ -48,7 +49,8 @@ type Config struct {
 	// of answering 404.
 	UnknownHostURL string
 	// PermanentMaxAge is the Cache-Control max-age of 301 and 308 redirects, never past the
-	// link's validUntil; default DefaultPermanentMaxAge.
+	// link's validUntil. Zero (or anything under a second) keeps them out of caches, as 302s
+	// are: an operator who sets 0 means no caching, so zero is not a default here.
 	PermanentMaxAge time.Duration
 }
 
@@ -129,9 +131,6 @@ func (s *server) setDefaults() {
 	}
 	if s.visits == nil {
 		s.visits = discardVisits{}
-	}
-	if s.maxAge <= 0 {
-		s.maxAge = DefaultPermanentMaxAge
 	}
 }
 
