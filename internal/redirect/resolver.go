@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -152,6 +153,9 @@ func (r *Resolver) load(k key) (links.Link, error) {
 	if r.negative.has(k) {
 		return links.Link{}, errUnknownLink
 	}
+	// The code is a substring of the request line, query included: the caches keep a copy, so
+	// that a flood of long requests for unknown codes cannot keep those lines alive.
+	k.code = strings.Clone(k.code)
 	snap := r.guard.snapshot(k)
 	if e, ok := r.fromRedis(k, snap); ok {
 		if e.Deleted {
