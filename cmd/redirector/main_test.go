@@ -79,6 +79,9 @@ func TestConfigurationErrors(t *testing.T) {
 		{"bad domain", []string{"--domains", "a.example,bad_domain!"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"bad not-found URL", []string{"--not-found-url", "javascript:alert(1)"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"delay beyond timeout", []string{"--shutdown-delay", "1m", "--shutdown-timeout", "10s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"delay into the flush's half", []string{"--shutdown-delay", "5s", "--shutdown-timeout", "10s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"no misses admitted", []string{"--max-concurrent-misses", "0"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"negative pending bytes", []string{"--stats-max-pending-bytes", "-1"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, io.Discard)
