@@ -47,6 +47,7 @@ type apiOptions struct {
 	defaultURL    string
 	blocklistFile string
 	blocklistPoll time.Duration
+	readTimeout   time.Duration
 	limits        rateLimitOptions
 }
 
@@ -62,6 +63,7 @@ func (a *apiOptions) define(f *envflag.Set) {
 	f.String(&a.defaultURL, "base-url", "", "prefix of the short URLs the API answers for links on the default domain (default https://<default-domain>), as the manager's --base-url")
 	f.String(&a.blocklistFile, "blocklist-file", "", "the operator's file of blocked target domains, one a line; the API refuses links to them and redirects to them answer 404; re-read when it changes")
 	f.Duration(&a.blocklistPoll, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")
+	f.Duration(&a.readTimeout, "api-read-timeout", 10*time.Second, "time an API request has to arrive whole, body included, and be answered; a body that stalls is cut")
 	a.limits.define(f)
 }
 
@@ -85,6 +87,8 @@ func (a *apiOptions) validate() error {
 		return errors.New("--api-keys-reload-interval must not be negative")
 	case a.blocklistPoll <= 0:
 		return errors.New("--blocklist-poll-interval must be positive")
+	case a.readTimeout <= 0:
+		return errors.New("--api-read-timeout must be positive")
 	}
 	if a.defaultURL != "" {
 		if u, err := url.Parse(a.defaultURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -142,10 +146,22 @@ func (d *deps) buildAPI(ctx context.Context, o options, log *slog.Logger) error 
 
 // redirectorAPI is the API the redirect listener serves: none when it has a listener of its own.
 func redirectorAPI(o options, d *deps) http.Handler {
-	if o.api.addr != "" {
+	if o.api.addr != "" || d.handler == nil {
 		return nil
 	}
-	return d.handler
+	return withReadDeadline(d.handler, o.api.readTimeout)
+}
+
+// withReadDeadline gives each request d to be read whole, as http.Server's ReadTimeout does on
+// the API's own listener. The redirect listener has no ReadTimeout, since a redirect reads no
+// body and a deadline on every request costs the hot path a timer (see ConnGuard); the API
+// reads bodies, and one that stalls would otherwise hold its connection, and a graceful stop,
+// forever.
+func withReadDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d)) // fails only without a conn (tests)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // listenAPI opens --api-address, or returns nil when the API has no listener of its own.
@@ -162,17 +178,15 @@ func listenAPI(ctx context.Context, o options, d *deps) (net.Listener, error) {
 }
 
 // serveAPI serves the API on ln (nil: nothing to do), reporting a failure on errs, and returns
-// what stops it gracefully within --shutdown-timeout.
-func serveAPI(ln net.Listener, o options, d *deps, log *slog.Logger, errs chan<- error) (stop func() error) {
+// what stops it gracefully by ctx's deadline.
+func serveAPI(ln net.Listener, o options, d *deps, log *slog.Logger, errs chan<- error) (stop func(ctx context.Context) error) {
 	if ln == nil {
-		return func() error { return nil }
+		return func(context.Context) error { return nil }
 	}
-	srv := &http.Server{Handler: d.handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{
+		Handler: d.handler, ReadHeaderTimeout: headerTimeout, ReadTimeout: o.api.readTimeout, IdleTimeout: idleTimeout,
+	}
 	go func() { errs <- srv.Serve(ln) }()
 	log.Info("Serving the API", "apiAddress", ln.Addr().String())
-	return func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-		defer cancel()
-		return srv.Shutdown(ctx)
-	}
+	return srv.Shutdown
 }

@@ -77,7 +77,8 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	d.metrics = redirect.NewMetrics(d.registry)
 	if o.stats {
 		d.visits = stats.New(d.stats.Pool(), stats.Options{
-			Registerer: d.registry, Logger: log, ShutdownTimeout: o.shutdownTimeout,
+			Registerer: d.registry, Logger: log, ShutdownTimeout: o.flushBudget(),
+			MaxPendingBytes: o.pendingVisitBytes(containerMemoryLimit),
 		})
 	}
 	rd := redirect.ResolverDeps{Store: d.lookups, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
@@ -123,7 +124,7 @@ func resolverOptions(o options) redirect.Options {
 	return redirect.Options{
 		LocalSize: o.localSize, LocalTTL: o.localTTL,
 		NegativeSize: o.negativeSize, NegativeTTL: o.negativeTTL,
-		PollInterval: o.pollInterval,
+		PollInterval: o.pollInterval, MaxConcurrentMisses: o.maxConcurrentMisses,
 	}
 }
 

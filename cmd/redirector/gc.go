@@ -41,14 +41,19 @@ func tuneGC(getenv func(string) string) {
 	if getenv("GOMEMLIMIT") != "" {
 		return
 	}
+	if limit, ok := containerMemoryLimit(); ok {
+		debug.SetMemoryLimit(limit / 10 * 9)
+	}
+}
+
+// containerMemoryLimit is the memory limit of the process's cgroup (v2, else v1), if it has one.
+func containerMemoryLimit() (int64, bool) {
 	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
 		if b, err := os.ReadFile(path); err == nil { //nolint:gosec // fixed cgroup paths
-			if limit, ok := cgroupMemoryLimit(string(b)); ok {
-				debug.SetMemoryLimit(limit / 10 * 9)
-			}
-			return
+			return cgroupMemoryLimit(string(b))
 		}
 	}
+	return 0, false
 }
 
 // cgroupMemoryLimit parses a cgroup memory limit file: "max" (v2) or a number so large it means

@@ -20,6 +20,8 @@ import (
 	"math"
 	"runtime/debug"
 	"testing"
+
+	"github.com/shortlink-dev/shortlink/internal/stats"
 )
 
 func TestCgroupMemoryLimit(t *testing.T) {
@@ -56,5 +58,26 @@ func TestTuneGCKeepsWhatTheEnvironmentSays(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("memory limit with GOMEMLIMIT set = %d, want it left alone", got)
+	}
+}
+
+// The bound of held visits: the flag when given, else a quarter of the container's memory
+// limit, else the aggregator's default.
+func TestPendingVisitBytes(t *testing.T) {
+	t.Parallel()
+	limit := func(n int64) func() (int64, bool) { return func() (int64, bool) { return n, n > 0 } }
+	for _, tt := range []struct {
+		flag  int
+		limit int64
+		want  int64
+	}{
+		{4 << 20, 512 << 20, 4 << 20},
+		{0, 512 << 20, 128 << 20},
+		{0, 0, stats.DefaultMaxPendingBytes},
+	} {
+		o := options{statsMaxPendingBytes: tt.flag}
+		if got := o.pendingVisitBytes(limit(tt.limit)); got != tt.want {
+			t.Errorf("flag %d, container limit %d: bound %d, want %d", tt.flag, tt.limit, got, tt.want)
+		}
 	}
 }

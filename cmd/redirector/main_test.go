@@ -79,6 +79,9 @@ func TestConfigurationErrors(t *testing.T) {
 		{"bad domain", []string{"--domains", "a.example,bad_domain!"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"bad not-found URL", []string{"--not-found-url", "javascript:alert(1)"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"delay beyond timeout", []string{"--shutdown-delay", "1m", "--shutdown-timeout", "10s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"delay into the flush's half", []string{"--shutdown-delay", "5s", "--shutdown-timeout", "10s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"no misses admitted", []string{"--max-concurrent-misses", "0"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"negative pending bytes", []string{"--stats-max-pending-bytes", "-1"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, io.Discard)
@@ -113,6 +116,27 @@ func TestServesAndStopsGracefully(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not return after its context ended")
+	}
+}
+
+// --permanent-max-age=0 keeps permanent redirects out of caches: it meant one hour before.
+func TestPermanentMaxAgeZeroMeansNoCaching(t *testing.T) {
+	r := startRedirector(t, "temp", "--permanent-max-age", "0")
+	declare(t, r.env.Postgres.URL("postgres"), links.Link{
+		Code: "moved", Target: "https://example.com/moved", RedirectType: http.StatusMovedPermanently,
+		Source: links.SourceK8s, Owner: "team-a/moved", OwnerUID: "uid-moved",
+	})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req := mustRequest(t, "http://"+r.addr+"/moved")
+	req.Host = "sho.rt"
+	status, header, _ := fetch(t, client, req)
+	if status != http.StatusMovedPermanently || header.Get("Cache-Control") != "private, no-store" {
+		t.Fatalf("GET /moved with --permanent-max-age=0 = %d, Cache-Control %q; want 301, private, no-store",
+			status, header.Get("Cache-Control"))
+	}
+	r.stop()
+	if err := <-r.done; err != nil {
+		t.Fatalf("run after stop = %v", err)
 	}
 }
 
@@ -276,7 +300,7 @@ type runningRedirector struct {
 	addr, metricsAddr string
 }
 
-func startRedirector(t *testing.T, code string) runningRedirector {
+func startRedirector(t *testing.T, code string, extraArgs ...string) runningRedirector {
 	t.Helper()
 	env := localenv.ForTest(t, localenv.Options{PgBouncer: true, Redis: true})
 	if err := store.Migrate(context.Background(), env.Postgres.URL("postgres")); err != nil {
@@ -288,13 +312,12 @@ func startRedirector(t *testing.T, code string) runningRedirector {
 	})
 	runCtx, stop := context.WithCancel(context.Background())
 	r := runningRedirector{env: env, stop: stop, done: make(chan error, 1), logs: &syncBuffer{}}
-	go func() {
-		r.done <- run(runCtx, []string{
-			"--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-			"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", env.Redis.URL(),
-			"--default-domain", "sho.rt", "--shutdown-timeout", "20s",
-		}, noEnv, r.logs)
-	}()
+	args := append([]string{
+		"--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
+		"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", env.Redis.URL(),
+		"--default-domain", "sho.rt", "--shutdown-timeout", "20s",
+	}, extraArgs...)
+	go func() { r.done <- run(runCtx, args, noEnv, r.logs) }()
 	r.addr, r.metricsAddr = servingAddresses(t, r.logs, r.done)
 	return r
 }

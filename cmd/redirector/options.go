@@ -28,6 +28,7 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/envflag"
 	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/redirect"
+	"github.com/shortlink-dev/shortlink/internal/stats"
 )
 
 // options are the redirector's flags. Each has an environment variable twin (the flag's name in
@@ -43,10 +44,12 @@ type options struct {
 	localSize, negativeSize     int
 	localTTL, negativeTTL       time.Duration
 	pollInterval                time.Duration
+	maxConcurrentMisses         int
 	permanentMaxAge             time.Duration
 	shutdownTimeout             time.Duration
 	shutdownDelay               time.Duration
 	stats                       bool
+	statsMaxPendingBytes        int
 	logLevel                    slog.Level
 	pprof                       bool
 	api                         apiOptions
@@ -73,10 +76,15 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.Int(&o.negativeSize, "negative-cache-size", redirect.DefaultNegativeSize, "unknown codes kept in memory; negative turns it off")
 	f.Duration(&o.negativeTTL, "negative-ttl", redirect.DefaultNegativeTTL, "how long an unknown code is answered without asking PostgreSQL")
 	f.Duration(&o.pollInterval, "poll-interval", redirect.DefaultPollInterval, "how often the change feed is read")
-	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects")
-	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 25*time.Second, "bound on a graceful stop (keep it under the pod's grace period)")
-	f.Duration(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update")
+	f.Int(&o.maxConcurrentMisses, "max-concurrent-misses", redirect.DefaultMaxConcurrentMisses,
+		"lookups in PostgreSQL under way at once for codes neither memory nor Redis holds; beyond it a miss answers 503 with Retry-After (negative: no bound)")
+	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects; 0 keeps them out of caches, as 302s")
+	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 25*time.Second,
+		"bound on a whole graceful stop, SIGTERM to exit: delay and requests draining in the first half, the final flush of visits in the second (keep it under the pod's grace period)")
+	f.Duration(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update; under half of --shutdown-timeout")
 	f.Bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")
+	f.Int(&o.statsMaxPendingBytes, "stats-max-pending-bytes", 0,
+		"bound in bytes of the visits held while PostgreSQL is unavailable; beyond it visits are dropped and counted (0: a quarter of the container's memory limit, or 256 MiB without one)")
 	f.Level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	f.Bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
 	o.api.define(&f)
@@ -93,11 +101,17 @@ func (o *options) validate() error {
 	if o.databaseURL == "" {
 		return errors.New("--database-url (DATABASE_URL) is required")
 	}
-	if o.shutdownDelay >= o.shutdownTimeout {
-		return errors.New("--shutdown-delay must be shorter than --shutdown-timeout")
+	if o.shutdownDelay >= o.shutdownTimeout-o.flushBudget() {
+		return errors.New("--shutdown-delay must be shorter than half of --shutdown-timeout: the final flush of visits has the other half")
 	}
 	if o.pollInterval <= 0 || o.localTTL <= 0 || o.negativeTTL <= 0 || o.permanentMaxAge < 0 {
 		return errors.New("intervals and TTLs must be positive")
+	}
+	if o.maxConcurrentMisses == 0 {
+		return errors.New("--max-concurrent-misses must be positive, or negative for no bound")
+	}
+	if o.statsMaxPendingBytes < 0 {
+		return errors.New("--stats-max-pending-bytes must not be negative")
 	}
 	for _, d := range append(o.domainList(), o.defaultDomain) {
 		if _, err := links.NormalizeDomain(d); err != nil {
@@ -110,6 +124,23 @@ func (o *options) validate() error {
 		}
 	}
 	return o.api.validate()
+}
+
+// flushBudget is the part of --shutdown-timeout kept for the final flush of visits: half,
+// whatever draining the requests took of the first half (see shutdown).
+func (o *options) flushBudget() time.Duration { return o.shutdownTimeout / 2 }
+
+// pendingVisitBytes is the bound of the visits held in memory: the flag, else a quarter of the
+// container's memory limit, leaving the rest to the link cache, requests and the collector's
+// headroom (tuneGC holds the heap to 90 % of the limit), else the aggregator's default.
+func (o *options) pendingVisitBytes(containerLimit func() (int64, bool)) int64 {
+	if o.statsMaxPendingBytes > 0 {
+		return int64(o.statsMaxPendingBytes)
+	}
+	if limit, ok := containerLimit(); ok {
+		return limit / 4
+	}
+	return stats.DefaultMaxPendingBytes
 }
 
 func (o *options) domainList() []string {

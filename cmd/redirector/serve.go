@@ -33,9 +33,16 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/redirect"
 )
 
+// The redirect listener's limits on a connection: a request head must arrive within
+// headerTimeout, and a connection idle between requests is closed after idleTimeout. The API's
+// own listener has the same.
+const (
+	headerTimeout = 5 * time.Second
+	idleTimeout   = 2 * time.Minute
+)
+
 // serve runs the redirect and metrics servers and the resolver's invalidation until ctx ends,
-// then stops gracefully within --shutdown-timeout: readiness goes false, in-flight requests
-// finish, then (once wired) visits are flushed; the caller closes the pools.
+// then stops gracefully within --shutdown-timeout (see shutdown); the caller closes the pools.
 func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	var ready atomic.Bool
 	app := &http.Server{ //nolint:gosec // ConnGuard sets the header and idle limits
@@ -50,7 +57,7 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	}
 	// The guard stands in for ReadHeaderTimeout and IdleTimeout, at a fraction of their cost
 	// per request (see ConnGuard).
-	guard := redirect.NewConnGuard(5*time.Second, 2*time.Minute, 250*time.Millisecond)
+	guard := redirect.NewConnGuard(headerTimeout, idleTimeout, 250*time.Millisecond)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{Registry: d.registry}))
 	if o.pprof {
@@ -87,14 +94,16 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	case serveErr = <-errs:
 		log.Error("Server failed; shutting down", "error", serveErr)
 	}
-	err = shutdown(o, &ready, app, metrics, log, func() error {
-		apiErr := stopAPI()
+	err = shutdown(o, &ready, []stopper{app.Shutdown, stopAPI}, metrics, log, func() error {
 		stopBg()
-		return errors.Join(apiErr, <-flushed)
+		return <-flushed
 	})
 	wg.Wait()
 	return errors.Join(serveErr, err)
 }
+
+// stopper stops a server gracefully by ctx's deadline: http.Server.Shutdown.
+type stopper func(ctx context.Context) error
 
 func listen(ctx context.Context, o options) (app, metrics net.Listener, err error) {
 	var lc net.ListenConfig
@@ -137,17 +146,30 @@ func runVisits(ctx context.Context, d *deps, log *slog.Logger) <-chan error {
 // shutdown takes the pod out of rotation, lets in-flight requests finish, flushes every
 // counted visit (stopBackground ends the aggregator, whose Run flushes before returning), then
 // stops serving metrics last, so the final counts can still be scraped while draining.
-func shutdown(o options, ready *atomic.Bool, app, metrics *http.Server, log *slog.Logger, stopBackground func() error) error {
+//
+// The whole stop fits in --shutdown-timeout, which the pod's terminationGracePeriodSeconds
+// covers beyond its preStop pause: the delay and the drain of requests (a head still arriving
+// takes up to headerTimeout, an API request up to --api-read-timeout) share the first part,
+// the final flush has the rest (flushBudget). The servers drain side by side.
+func shutdown(o options, ready *atomic.Bool, servers []stopper, metrics *http.Server, log *slog.Logger, stopBackground func() error) error {
 	ready.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
+	drainCtx, cancelDrain := context.WithTimeout(ctx, o.shutdownTimeout-o.flushBudget())
+	defer cancelDrain()
 	if o.shutdownDelay > 0 {
 		select {
 		case <-time.After(o.shutdownDelay):
-		case <-ctx.Done():
+		case <-drainCtx.Done():
 		}
 	}
-	err := app.Shutdown(ctx)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, stop := range servers {
+		wg.Go(func() { errs[i] = stop(drainCtx) })
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
 	if err != nil {
 		log.Error("In-flight requests did not finish in time", "error", err)
 	}

@@ -68,6 +68,11 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) resul
 		// The client went away; nobody reads this answer.
 		writeStatus(w, http.StatusServiceUnavailable)
 		return resultError
+	case errors.Is(err, errShed):
+		// A flood, not a failure: counted, not logged.
+		w.Header()["Retry-After"] = []string{"1"}
+		writeStatus(w, http.StatusServiceUnavailable)
+		return resultShed
 	case unavailable(err):
 		w.Header()["Retry-After"] = []string{"1"}
 		writeStatus(w, http.StatusServiceUnavailable)

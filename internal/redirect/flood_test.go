@@ -114,3 +114,86 @@ func floodConcurrently(t *testing.T, h http.Handler, codes []string) {
 		t.Fatal(e)
 	}
 }
+
+// While PostgreSQL is slow (here: urls locked), a flood of random codes takes at most
+// MaxConcurrentMisses lookups; every further miss answers 503 with Retry-After at once, counted
+// as shed, and never reaches PostgreSQL. Links in memory and in Redis keep answering.
+func TestMissesBeyondTheBoundAreShed(t *testing.T) {
+	t.Parallel()
+	const bound, shed = 4, 20
+	f := newFixture(t, nil)
+	h := f.server(f.resolver(redirect.Options{
+		MaxConcurrentMisses: bound, DBTimeout: 10 * time.Minute, PollInterval: noPoll, NegativeTTL: time.Hour,
+	}, false, nil), redirect.Config{})
+	f.declare(link("hot", target("hot")))
+	if rec := get(h, "GET", testHost, "/hot"); rec.Code != http.StatusFound {
+		t.Fatalf("warming hot = %d", rec.Code)
+	}
+	f.declare(link("in-redis", target("in-redis"))) // in Redis, not yet in memory
+
+	before := f.lookupCalls()
+	release := f.lockURLs()
+	admitted := make(chan int, bound)
+	for i := range bound {
+		go func() { admitted <- get(h, "GET", testHost, fmt.Sprintf("/wait%d", i)).Code }()
+	}
+	eventually(t, "the admitted lookups waiting for the lock", func() bool { return f.waitingForLocks() == bound })
+
+	for i := range shed {
+		rec := get(h, "GET", testHost, fmt.Sprintf("/flood%d", i))
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Fatalf("miss beyond the bound = %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+		}
+	}
+	for _, code := range []string{"hot", "in-redis"} {
+		if rec := get(h, "GET", testHost, "/"+code); rec.Code != http.StatusFound || rec.Header().Get("Location") != target(code) {
+			t.Fatalf("known link %s during the flood = %d %q", code, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+	if n := f.metric("shortlink_redirect_requests_total", map[string]string{"result": "shed"}); n != shed {
+		t.Fatalf("shortlink_redirect_requests_total{result=shed} = %v, want %d", n, shed)
+	}
+
+	release()
+	for range bound {
+		if code := <-admitted; code != http.StatusNotFound {
+			t.Fatalf("an admitted unknown code = %d once PostgreSQL answered, want 404", code)
+		}
+	}
+	if n := f.lookupCalls() - before; n != bound {
+		t.Fatalf("PostgreSQL executed %d lookups during the flood; want the %d admitted", n, bound)
+	}
+	if rec := get(h, "GET", testHost, "/flood0"); rec.Code != http.StatusNotFound { // shed, not remembered
+		t.Fatalf("a shed code once the flood is over = %d, want 404", rec.Code)
+	}
+}
+
+// lockURLs takes an exclusive lock on urls, as a slow PostgreSQL would stall lookups, until the
+// returned function is called (or the test ends).
+func (f *fixture) lockURLs() (release func()) {
+	f.t.Helper()
+	ctx := context.Background()
+	tx, err := f.writer.Pool().Begin(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE urls IN ACCESS EXCLUSIVE MODE"); err != nil {
+		f.t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { _ = tx.Rollback(ctx) }) }
+	f.t.Cleanup(release)
+	return release
+}
+
+// waitingForLocks counts the sessions of the fixture's database waiting for a lock.
+func (f *fixture) waitingForLocks() int {
+	f.t.Helper()
+	var n int
+	err := f.writer.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}

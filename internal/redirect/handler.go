@@ -65,8 +65,10 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code string, n
 		return err
 	}
 	if r.Method == http.MethodGet {
+		// The link's code, not the path's: that is a substring of the request line, query
+		// included, which a visit held through a PostgreSQL outage would keep whole.
 		s.visits.Record(Visit{
-			Domain: domain, Code: code, At: now, ClientIP: clientIP(r),
+			Domain: domain, Code: l.Code, At: now, ClientIP: clientIP(r),
 			UserAgent: r.UserAgent(), Referer: r.Referer(),
 		})
 	}

@@ -32,10 +32,11 @@ const (
 	resultGone
 	resultInvalid
 	resultError
+	resultShed
 	numResults
 )
 
-var resultNames = [numResults]string{"redirect", "not_found", "gone", "invalid", "error"}
+var resultNames = [numResults]string{"redirect", "not_found", "gone", "invalid", "error", "shed"}
 
 // tier and outcome are the labels of shortlink_cache_requests_total.
 type tier uint8

@@ -34,6 +34,9 @@ const (
 	DefaultPollInterval     = time.Second
 	DefaultPollBatch        = 1000
 	DefaultStartOverlap     = 1000
+	// DefaultMaxConcurrentMisses is a few lookups waiting for each connection of a lookup pool
+	// of the usual size (8 to 20): a queue of milliseconds, not of the whole DBTimeout.
+	DefaultMaxConcurrentMisses = 64
 )
 
 // Options size the resolver's caches and time its calls. A zero field takes its default; a
@@ -69,6 +72,11 @@ type Options struct {
 	// StartOverlap is how many of the latest versions the first read of the change feed goes
 	// back over, so a change written just before the replica started is not missed.
 	StartOverlap int64
+	// MaxConcurrentMisses bounds the lookups in PostgreSQL under way at once: one per code
+	// that neither memory nor Redis holds, however many requests wait for it. A miss beyond
+	// the bound answers 503 at once (result "shed") instead of queueing behind a flood of
+	// random codes; links in memory or Redis never take a place. Negative: no bound.
+	MaxConcurrentMisses int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -87,6 +95,7 @@ func (o Options) withDefaults() Options {
 	o.PollInterval = orDefault(o.PollInterval, DefaultPollInterval)
 	o.PollBatch = orDefault(o.PollBatch, DefaultPollBatch)
 	o.StartOverlap = orDefault(o.StartOverlap, DefaultStartOverlap)
+	o.MaxConcurrentMisses = orDefault(o.MaxConcurrentMisses, DefaultMaxConcurrentMisses)
 	if o.FloorSize < 0 {
 		o.FloorSize = DefaultFloorSize // floors are what make a late fill lose; never off
 	}

@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -90,11 +92,17 @@ type Resolver struct {
 	clock    *otter.CoarseClock
 	// redisDeadline and dbDeadline bound the calls of lookups and fills.
 	redisDeadline, dbDeadline *deadlines
+	// misses counts the lookups in PostgreSQL under way (see Options.MaxConcurrentMisses).
+	misses atomic.Int64
 }
 
 // errUnknownLink is what every tier's miss comes to; built once, as a flood of unknown codes
 // is answered with it from the negative cache.
 var errUnknownLink = fmt.Errorf("resolve link: %w", links.ErrNotFound)
+
+// errShed is the answer for a code that neither memory nor Redis holds while
+// Options.MaxConcurrentMisses lookups in PostgreSQL are already under way.
+var errShed = errors.New("resolve link: too many lookups in PostgreSQL under way")
 
 // NewResolver builds a Resolver. It does not connect to anything.
 func NewResolver(d ResolverDeps) *Resolver {
@@ -161,6 +169,9 @@ func (r *Resolver) load(k key) (links.Link, error) {
 	if r.negative.has(k) {
 		return links.Link{}, errUnknownLink
 	}
+	// The code is a substring of the request line, query included: the caches keep a copy, so
+	// that a flood of long requests for unknown codes cannot keep those lines alive.
+	k.code = strings.Clone(k.code)
 	snap := r.guard.snapshot(k)
 	if e, ok := r.fromRedis(k, snap); ok {
 		if e.Deleted {
@@ -171,7 +182,7 @@ func (r *Resolver) load(k key) (links.Link, error) {
 		r.local.store(served, snap)
 		return served, nil
 	}
-	l, err := r.fromDB(k)
+	l, err := r.fromDBAdmitted(k)
 	switch {
 	case err == nil:
 		served := r.asServed(l)
@@ -231,6 +242,17 @@ func (r *Resolver) fromRedis(k key, snap snapshot) (cache.Entry, bool) {
 		r.metrics.cacheRequest(tierRedis, outcomeHit)
 	}
 	return e, true
+}
+
+// fromDBAdmitted is fromDB if one of the MaxConcurrentMisses places is free, else errShed.
+// Shedding here, after Redis, keeps a flood of unknown codes from queueing for the lookup pool
+// ahead of the links that exist, while those in Redis keep answering.
+func (r *Resolver) fromDBAdmitted(k key) (links.Link, error) {
+	defer r.misses.Add(-1)
+	if r.misses.Add(1) > int64(r.opts.MaxConcurrentMisses) && r.opts.MaxConcurrentMisses >= 0 {
+		return links.Link{}, errShed
+	}
+	return r.fromDB(k)
 }
 
 func (r *Resolver) fromDB(k key) (links.Link, error) {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +28,8 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// DefaultPermanentMaxAge is how long clients may cache a 301 or 308 when Config does not say.
+// DefaultPermanentMaxAge is how long clients may cache a 301 or 308: the redirector's
+// --permanent-max-age unless it is given.
 const DefaultPermanentMaxAge = time.Hour
 
 // LinkResolver finds links: *Resolver.
@@ -48,7 +50,8 @@ type Config struct {
 	// of answering 404.
 	UnknownHostURL string
 	// PermanentMaxAge is the Cache-Control max-age of 301 and 308 redirects, never past the
-	// link's validUntil; default DefaultPermanentMaxAge.
+	// link's validUntil. Zero (or anything under a second) keeps them out of caches, as 302s
+	// are: an operator who sets 0 means no caching, so zero is not a default here.
 	PermanentMaxAge time.Duration
 }
 
@@ -70,6 +73,9 @@ type Deps struct {
 	API    http.Handler
 	Config Config
 }
+
+// apiPrefix is where the create API is served.
+const apiPrefix = "/api/v1/"
 
 type server struct {
 	mux         *http.ServeMux
@@ -130,9 +136,6 @@ func (s *server) setDefaults() {
 	if s.visits == nil {
 		s.visits = discardVisits{}
 	}
-	if s.maxAge <= 0 {
-		s.maxAge = DefaultPermanentMaxAge
-	}
 }
 
 // safeURL returns raw if it is a URL a Location may carry, else "" after logging why.
@@ -155,9 +158,9 @@ func (s *server) routes() {
 	s.mux.Handle("GET /_/healthz", s.handle(s.healthz))
 	s.mux.Handle("GET /_/readyz", s.handle(s.readyz))
 	if s.api != nil {
-		s.mux.Handle("/api/v1/", s.api)
+		s.mux.Handle(apiPrefix, s.api)
 	} else {
-		s.mux.Handle("/api/v1/", s.handle(reserved))
+		s.mux.Handle(apiPrefix, s.handle(reserved))
 	}
 	s.mux.Handle("/api/v1", s.handle(reserved))
 }
@@ -169,16 +172,44 @@ func (s *server) routes() {
 // A GET or HEAD of a one-segment path, which is nearly every request, goes straight to serve:
 // it is what the mux would route to "GET /{code}", and skipping the mux saves its routing and
 // the allocation of its path values.
+//
+// Only the create API reads a request body; every other request that announces one is answered
+// without it (refuseBody).
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if code, ok := codePath(r); ok {
+		if r.ContentLength != 0 {
+			refuseBody(w)
+		}
 		s.serve(w, r, code)
 		return
+	}
+	if r.ContentLength != 0 && !s.takesBody(r) {
+		refuseBody(w)
 	}
 	if r.Method != http.MethodConnect && !isCleanPath(r.URL.Path) {
 		s.serveCode(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// takesBody reports whether r goes to the create API, the one handler here that reads bodies.
+func (s *server) takesBody(r *http.Request) bool {
+	return s.api != nil && strings.HasPrefix(r.URL.Path, apiPrefix) && isCleanPath(r.URL.Path)
+}
+
+// aLongTimeAgo is a read deadline already past: reads fail at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// refuseBody answers without the request's body and closes the connection afterwards. Left
+// alone, net/http reads an unread body to its end after the handler returns (up to 256 KiB, to
+// reuse the connection), and a chunked body that never arrives would hold the connection, and a
+// graceful stop, forever: the connection is active, so ConnGuard leaves it to the handler. A
+// deadline in the past makes those reads fail at once; "Connection: close" stops net/http from
+// reading the rest as the next request.
+func refuseBody(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(aLongTimeAgo) // fails only on a ResponseWriter without a conn (tests)
+	w.Header()["Connection"] = []string{"close"}
 }
 
 // handle adapts a handler that returns an error to http.Handler, through the one mapping from

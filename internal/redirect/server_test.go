@@ -118,7 +118,7 @@ func TestResponseRules(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	declareResponseLinks(f)
-	h := f.server(f.resolver(redirect.Options{}, true, nil), redirect.Config{})
+	h := f.server(f.resolver(redirect.Options{}, true, nil), redirect.Config{PermanentMaxAge: time.Hour})
 	tests := responseCases()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,10 @@ type Visit struct {
 	UserAgent, Referer string
 }
 
+// DefaultMaxPendingBytes is Options.MaxPendingBytes when it is not given: about 150,000 visits
+// with the longest User-Agent and Referer kept, a million with typical ones.
+const DefaultMaxPendingBytes = 256 << 20
+
 // Options shape an Aggregator. Zero values take the defaults named below.
 type Options struct {
 	// PodID identifies this process in batch ids; default the host name. A random per-process
@@ -57,9 +62,13 @@ type Options struct {
 	// batches of 10,000); a chunk of this many visits is about 5.6 MB.
 	BatchSize int
 	// MaxPending bounds the visits held in memory, written or not, while PostgreSQL is down;
-	// visits beyond it are dropped and counted; default 1,000,000. A held visit costs about
-	// 112 bytes plus its strings.
+	// visits beyond it are dropped and counted; default 1,000,000.
 	MaxPending int
+	// MaxPendingBytes bounds the same visits by what they hold: each counts its own 112 bytes
+	// and the bytes of its strings, User-Agent and Referer already cut to their stored length
+	// (at most 1.7 KB a visit); default DefaultMaxPendingBytes. The chunks visits are gathered
+	// in come on top: up to three of BatchSize visits' 112 bytes each (17 MB by default).
+	MaxPendingBytes int64
 	// FlushTimeout bounds one flush attempt; default 10s.
 	FlushTimeout time.Duration
 	// ShutdownTimeout bounds the final flush once Run's context ends; default 10s. Keep it
@@ -85,6 +94,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 1_000_000
+	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = DefaultMaxPendingBytes
 	}
 	if o.FlushTimeout <= 0 {
 		o.FlushTimeout = 10 * time.Second
@@ -118,14 +130,20 @@ type Aggregator struct {
 	cur    []Visit
 	sealed [][]Visit
 	spare  [][]Visit
-	// held counts every visit not yet written or set aside: cur, sealed and the batch in flight.
-	held    int
-	dropped uint64
+	// held counts every visit not yet written or set aside: cur, sealed and the batch in flight;
+	// heldBytes is what they hold (Visit.size).
+	held      int
+	heldBytes int64
+	dropped   uint64
 
 	flushMu sync.Mutex
 	retry   *batch // a batch whose last attempt failed; written before any newer one
 	seq     uint64
 	copyBuf []byte // the visit_logs COPY stream, reused from flush to flush (under flushMu)
+
+	// Run's own: drops already logged, and when the next log line may be written.
+	dropsLogged uint64
+	nextDropLog time.Time
 }
 
 // batch is a chunk of visits with the id it keeps across retries.
@@ -160,18 +178,31 @@ func New(pool *pgxpool.Pool, opts Options) *Aggregator {
 func (a *Aggregator) newChunk() []Visit { return make([]Visit, 0, a.opts.BatchSize) }
 
 // Record counts a visit. It never waits for the database: it appends to memory under a short
-// lock, or, when MaxPending visits are already held, drops the visit and counts it.
+// lock, or, when MaxPending visits or MaxPendingBytes are already held, drops the visit and
+// counts it.
+//
+// User-Agent and Referer are cut to their stored length here, not at flush time: a held visit
+// would otherwise keep a client's whole header (up to a megabyte) for as long as PostgreSQL is
+// down. A cut makes a copy, so the request's header is not kept through a substring either.
 func (a *Aggregator) Record(v Visit) {
 	if v.At.IsZero() {
 		v.At = a.opts.Now()
 	}
+	if len(v.UserAgent) > maxUserAgent {
+		v.UserAgent = clean(v.UserAgent, maxUserAgent)
+	}
+	if len(v.Referer) > maxReferer {
+		v.Referer = clean(v.Referer, maxReferer)
+	}
+	size := v.size()
 	a.mu.Lock()
-	if a.held >= a.opts.MaxPending {
+	if a.held >= a.opts.MaxPending || a.heldBytes+size > a.opts.MaxPendingBytes {
 		a.dropped++
 		a.mu.Unlock()
 		return
 	}
 	a.held++
+	a.heldBytes += size
 	a.cur = append(a.cur, v)
 	full := len(a.cur) >= a.opts.BatchSize
 	if full {
@@ -221,10 +252,15 @@ func (a *Aggregator) pop() *batch {
 
 // release forgets a batch that was written or set aside and keeps its chunk for reuse.
 func (a *Aggregator) release(b *batch) {
+	var size int64
+	for i := range b.visits {
+		size += b.visits[i].size()
+	}
 	clear(b.visits) // drop the strings it points to
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.held -= len(b.visits)
+	a.heldBytes -= size
 	if len(a.spare) < maxSpare {
 		a.spare = append(a.spare, b.visits[:0])
 	}
@@ -237,7 +273,23 @@ func (a *Aggregator) pending() int {
 	return a.held
 }
 
-// droppedTotal is the number of visits dropped because MaxPending were held.
+// pendingBytes is what the held visits hold, for the gauge and logs.
+func (a *Aggregator) pendingBytes() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.heldBytes
+}
+
+// visitSize is what a Visit holds besides its strings' bytes.
+const visitSize = int64(unsafe.Sizeof(Visit{}))
+
+// size is what v holds in memory, counted as if its strings were its own: the domain and code
+// are usually shared with the link cache, so this overstates a little, never understates.
+func (v *Visit) size() int64 {
+	return visitSize + int64(len(v.Domain)+len(v.Code)+len(v.UserAgent)+len(v.Referer))
+}
+
+// droppedTotal is the number of visits dropped because MaxPending or MaxPendingBytes were held.
 func (a *Aggregator) droppedTotal() uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()

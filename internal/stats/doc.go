@@ -26,12 +26,14 @@ limitations under the License.
 // retried flush whose first attempt committed but whose reply was lost changes nothing. A batch
 // that fails because PostgreSQL or PgBouncer is unreachable is kept and retried before any newer
 // one; a batch PostgreSQL refuses as data (SQLSTATE class 22 or 23) is set aside, logged and
-// counted instead of blocking the rest forever. Visits are held up to MaxPending; beyond that
-// they are dropped and counted in shortlink_stats_dropped_visits_total, never silently lost.
+// counted instead of blocking the rest forever. Visits are held up to MaxPending visits and
+// MaxPendingBytes bytes; beyond either they are dropped, counted in
+// shortlink_stats_dropped_visits_total and logged at most once a minute, never silently lost.
 //
 // Counts are summed at flush time, not in Record, so the hot path does no hashing and no
-// allocation beyond the Visit it is given. Text fields are cleaned (valid UTF-8, no NUL,
-// bounded length) and client IPs anonymised at flush time too.
+// allocation beyond the Visit it is given. Record only cuts an over-long User-Agent or Referer
+// to its stored length, so that what a held visit keeps is bounded; text fields are cleaned
+// (valid UTF-8, no NUL) and client IPs anonymised at flush time.
 //
 // This package holds the in-memory buffer, the flush loop and the SQL that writes visits. It
 // must not hold link lookups, HTTP handling or the read side of statistics (store.VisitTotals,

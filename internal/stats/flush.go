@@ -34,6 +34,8 @@ const (
 	maxAttempts = 5
 	// drainPause spaces the attempts of the final flush.
 	drainPause = 100 * time.Millisecond
+	// dropLogInterval spaces the log lines about dropped visits: the counter has every one.
+	dropLogInterval = time.Minute
 )
 
 // Run flushes every FlushInterval, and sooner when BatchSize visits are waiting, until ctx
@@ -65,7 +67,22 @@ func (a *Aggregator) Run(ctx context.Context) error {
 			a.opts.Logger.Info("Stats flush recovered")
 		}
 		failing = err != nil
+		a.logDrops()
 	}
+}
+
+// logDrops says, at most once every dropLogInterval, how many visits were dropped since it
+// last did: Record, on the request path, only counts them.
+func (a *Aggregator) logDrops() {
+	dropped := a.droppedTotal()
+	now := a.opts.Now()
+	if dropped == a.dropsLogged || now.Before(a.nextDropLog) {
+		return
+	}
+	a.opts.Logger.Error("Visits dropped: the bound of held visits is reached while PostgreSQL is unavailable",
+		"dropped", dropped-a.dropsLogged, "droppedTotal", dropped, "pendingVisits", a.pending(),
+		"pendingBytes", a.pendingBytes(), "maxPendingBytes", a.opts.MaxPendingBytes)
+	a.dropsLogged, a.nextDropLog = dropped, now.Add(dropLogInterval)
 }
 
 // flushOnce is one Flush bounded by FlushTimeout.

@@ -214,7 +214,7 @@ func TestMetricNames(t *testing.T) {
 	t.Parallel()
 	_, reg := newAggregator(t, nil, stats.Options{})
 	for _, name := range []string{
-		"shortlink_stats_pending_visits", "shortlink_stats_dropped_visits_total",
+		"shortlink_stats_pending_visits", "shortlink_stats_pending_bytes", "shortlink_stats_dropped_visits_total",
 		"shortlink_stats_flush_duration_seconds", "shortlink_stats_flushes_total",
 		"shortlink_stats_rejected_visits_total",
 	} {

@@ -46,9 +46,13 @@ func newMetrics(reg prometheus.Registerer, a *Aggregator) metrics {
 		Name: "shortlink_stats_pending_visits",
 		Help: "Visits held in memory and not yet written to PostgreSQL.",
 	}, func() float64 { return float64(a.pending()) })
+	f.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "shortlink_stats_pending_bytes",
+		Help: "Bytes held by the visits not yet written to PostgreSQL, as bounded by --stats-max-pending-bytes.",
+	}, func() float64 { return float64(a.pendingBytes()) })
 	f.NewCounterFunc(prometheus.CounterOpts{
 		Name: "shortlink_stats_dropped_visits_total",
-		Help: "Visits dropped because the bound of held visits was reached while PostgreSQL was unavailable.",
+		Help: "Visits dropped because the bound of held visits (count or bytes) was reached while PostgreSQL was unavailable.",
 	}, func() float64 { return float64(a.droppedTotal()) })
 	m := metrics{
 		flushes: f.NewCounterVec(prometheus.CounterOpts{

@@ -18,8 +18,10 @@ package stats_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -47,6 +49,50 @@ func TestOutageHoldsVisits(t *testing.T) {
 		{"pgbouncer", env.PgBouncer},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testOutage(t, pool, tc.name, tc.svc) })
+	}
+	t.Run("byte bound", func(t *testing.T) { testOutageByteBound(t, pool, env.Postgres) })
+}
+
+// testOutageByteBound records visits with 8 KiB headers while PostgreSQL is down: what is held
+// stays within MaxPendingBytes, each held visit keeps its headers only as long as they are
+// stored, and what does not fit is dropped and counted. Once PostgreSQL is back the held
+// visits, and only they, are written.
+func testOutageByteBound(t *testing.T, pool *pgxpool.Pool, pg localenv.Service) {
+	const bound, recorded = 256 << 10, 5000
+	a, reg := newAggregator(t, pool, stats.Options{
+		FlushInterval: 20 * time.Millisecond, FlushTimeout: 2 * time.Second, MaxPendingBytes: bound,
+	})
+	startRun(t, a)
+	start := localenv.StopForTest(t, pg)
+	header := strings.Repeat("h", 8<<10)
+	for range recorded {
+		a.Record(stats.Visit{Code: "big", UserAgent: header, Referer: header})
+		if b := metric(t, reg, "shortlink_stats_pending_bytes"); b > bound {
+			t.Fatalf("pending bytes = %v, beyond the bound %d", b, bound)
+		}
+	}
+	held, dropped := metric(t, reg, "shortlink_stats_pending_visits"), metric(t, reg, "shortlink_stats_dropped_visits_total")
+	// Cut on the request path, a visit holds itself, its code and 512 + 1024 bytes of headers.
+	fit := bound / (int(unsafe.Sizeof(stats.Visit{})) + len("big") + 512 + 1024)
+	if held != float64(fit) || held+dropped != recorded {
+		t.Fatalf("held %v and dropped %v visits of %d; want %d held, the rest dropped", held, dropped, recorded, fit)
+	}
+
+	start()
+	eventually(t, "held visits flushed", func() bool { return metric(t, reg, "shortlink_stats_pending_visits") == 0 })
+	if b := metric(t, reg, "shortlink_stats_pending_bytes"); b != 0 {
+		t.Fatalf("pending bytes after the flush = %v, want 0", b)
+	}
+	if got := visits(t, pool, "big"); got != int64(held) {
+		t.Fatalf("url_stats holds %d visits of big; want the %v held", got, held)
+	}
+	var ua, ref int
+	if err := pool.QueryRow(context.Background(), `SELECT max(octet_length(user_agent)), max(octet_length(referer))
+		FROM visit_logs WHERE code = 'big'`).Scan(&ua, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if ua != 512 || ref != 1024 {
+		t.Fatalf("stored User-Agent %d and Referer %d bytes long; want 512 and 1024", ua, ref)
 	}
 }
 
