@@ -61,8 +61,8 @@ var (
 	// managerClient is the suite manager's cached client, which has the claim index: tests
 	// that call Reconcile themselves use it, as the manager's reconciler does.
 	managerClient client.Client
-	scheme    = runtime.NewScheme()
-	nsCounter atomic.Int32
+	scheme        = runtime.NewScheme()
+	nsCounter     atomic.Int32
 )
 
 const (
