@@ -130,7 +130,8 @@ func TestServesAPI(t *testing.T) {
 }
 
 // assertKeysReload rewrites the keys file under the running binary: the new key is taken
-// without a restart, and the old one refused.
+// without a restart, and the old one refused. The new key keeps the old one's name, as a
+// rotation does, so it still owns the link the old key made.
 func assertKeysReload(t *testing.T, client *http.Client, addr, keysFile, code string) {
 	t.Helper()
 	get := func(key string) int {
@@ -140,7 +141,7 @@ func assertKeysReload(t *testing.T, client *http.Client, addr, keysFile, code st
 		status, _, _ := fetch(t, client, req)
 		return status
 	}
-	if err := os.WriteFile(keysFile+".new", []byte("next:fedcba9876543210 ops=read\n"), 0o600); err != nil {
+	if err := os.WriteFile(keysFile+".new", []byte("ci:fedcba9876543210 ops=read\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(keysFile+".new", keysFile); err != nil {

@@ -77,14 +77,19 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.Duration(&o.negativeTTL, "negative-ttl", redirect.DefaultNegativeTTL, "how long an unknown code is answered without asking PostgreSQL")
 	f.Duration(&o.pollInterval, "poll-interval", redirect.DefaultPollInterval, "how often the change feed is read")
 	f.Int(&o.maxConcurrentMisses, "max-concurrent-misses", redirect.DefaultMaxConcurrentMisses,
-		"lookups in PostgreSQL under way at once for codes neither memory nor Redis holds; beyond it a miss answers 503 with Retry-After (negative: no bound)")
-	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge, "Cache-Control max-age of 301 and 308 redirects; 0 keeps them out of caches, as 302s")
+		"lookups in PostgreSQL under way at once for codes neither memory nor Redis holds; "+
+			"beyond it a miss answers 503 with Retry-After (negative: no bound)")
+	f.Duration(&o.permanentMaxAge, "permanent-max-age", redirect.DefaultPermanentMaxAge,
+		"Cache-Control max-age of 301 and 308 redirects; 0 keeps them out of caches, as 302s")
 	f.Duration(&o.shutdownTimeout, "shutdown-timeout", 25*time.Second,
-		"bound on a whole graceful stop, SIGTERM to exit: delay and requests draining in the first half, the final flush of visits in the second (keep it under the pod's grace period)")
-	f.Duration(&o.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM with readiness false, while endpoints update; under half of --shutdown-timeout")
+		"bound on a whole graceful stop, SIGTERM to exit: delay and requests draining in the first half, "+
+			"the final flush of visits in the second (keep it under the pod's grace period)")
+	f.Duration(&o.shutdownDelay, "shutdown-delay", 0,
+		"keep serving this long after SIGTERM with readiness false, while endpoints update; under half of --shutdown-timeout")
 	f.Bool(&o.stats, "stats", true, "count visits (false: redirect without counting, e.g. to measure what counting costs)")
 	f.Int(&o.statsMaxPendingBytes, "stats-max-pending-bytes", 0,
-		"bound in bytes of the visits held while PostgreSQL is unavailable; beyond it visits are dropped and counted (0: a quarter of the container's memory limit, or 256 MiB without one)")
+		"bound in bytes of the visits held while PostgreSQL is unavailable; beyond it visits are dropped and counted "+
+			"(0: a quarter of the container's memory limit, or 256 MiB without one)")
 	f.Level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	f.Bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
 	o.api.define(&f)

@@ -44,7 +44,7 @@ func (l *rateLimitOptions) define(f *envflag.Set) {
 	f.Float64(&l.ipRate, "api-ip-rate", 5, "API requests a second allowed per client IP (IPv6: per /64), on average; 0 disables the limit")
 	f.Int(&l.ipBurst, "api-ip-burst", 20, "API requests a client IP may send at once")
 	f.Float64(&l.keyRate, "api-key-rate", 50, "API requests a second allowed per API key, on average; 0 disables the limit")
-	f.Int(&l.keyBurst, "api-key-burst", 200, "API requests an API key may send at once")
+	f.Int(&l.keyBurst, "api-key-burst", 1000, "API requests an API key may send at once; a batch costs one a link, so 1000 lets a full batch through")
 	f.String(&l.trustedProxies, "api-trusted-proxies", "", "comma-separated CIDRs of the proxies whose X-Forwarded-For names the client")
 	f.Int(&l.replicas, "api-replicas", 1, "redirectors sharing the rate limits; while Redis is down each enforces limit/replicas on its own")
 }

@@ -53,7 +53,7 @@ func TestRateLimitFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := o.api.limits; l.ipRate != 5 || l.ipBurst != 20 || l.keyRate != 50 || l.keyBurst != 200 || l.replicas != 1 || len(l.trusted) != 0 {
+	if l := o.api.limits; l.ipRate != 5 || l.ipBurst != 20 || l.keyRate != 50 || l.keyBurst != 1000 || l.replicas != 1 || len(l.trusted) != 0 {
 		t.Fatalf("default limits = %+v", l)
 	}
 	o, err = parseOptions([]string{"--api-ip-burst", "7"}, env(map[string]string{

@@ -111,7 +111,7 @@ func TestKeysOwnTheirLinks(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || rec.Code != 200 {
 			t.Fatalf("list = %d %s", rec.Code, rec.Body)
 		}
-		var codes []string
+		codes := make([]string, 0, len(page.Links))
 		for _, l := range page.Links {
 			codes = append(codes, l.Code)
 		}

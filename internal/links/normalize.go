@@ -165,7 +165,8 @@ func escapeNonASCII(s string) string {
 // NormalizeDomain returns raw as a canonical served or blocked domain: a lower-case host name
 // without port or trailing dot, at most MaxDomainLength characters, labels of 1 to 63 characters
 // of [a-z0-9-] that neither start nor end with '-'. Unicode names are accepted and returned as
-// punycode; IPv4 addresses in any spelling a browser accepts are returned in dotted decimal. Errors are *FieldError with Field "domain" and Err ErrInvalidDomain.
+// punycode; IPv4 addresses in any spelling a browser accepts are returned in dotted decimal.
+// Errors are *FieldError with Field "domain" and Err ErrInvalidDomain.
 func NormalizeDomain(raw string) (string, error) {
 	if strings.Contains(raw, ":") {
 		return "", invalidDomain("must not include a port")

@@ -48,9 +48,9 @@ func TestRedisAgreesWithPostgresAfterAHang(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, nil)
-	replicas := []http.Handler{
-		f.server(f.resolver(replicaOptions, false, nil), redirect.Config{}),
-		f.server(f.resolver(replicaOptions, false, nil), redirect.Config{}),
+	replicas := make([]http.Handler, 0, 3) // a third joins after the outage
+	for range 2 {
+		replicas = append(replicas, f.server(f.resolver(replicaOptions, false, nil), redirect.Config{}))
 	}
 	apiDel := f.createAPILink("apidel", "https://example.com/del")
 	apiPatch := f.createAPILink("apipatch", "https://example.com/old")

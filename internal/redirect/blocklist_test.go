@@ -36,7 +36,7 @@ func TestBlocklistReachesEveryLinkAtServeTime(t *testing.T) {
 	f := newFixture(t, nil)
 	file := filepath.Join(t.TempDir(), "blocklist")
 	writeFile(t, file, "# nothing blocked yet\n")
-	var replicas []http.Handler
+	replicas := make([]http.Handler, 0, 2)
 	for range 2 {
 		policy, err := links.NewPolicyFile([]string{testHost, otherHost}, file)
 		if err != nil {

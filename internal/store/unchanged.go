@@ -120,7 +120,8 @@ func sameInstant(stored, declared time.Time) bool {
 
 // declaredArgs are the upsert's arguments: domain and code, then declaredColumns in order.
 func declaredArgs(d Declared) []any {
-	args := []any{d.Link.Domain, d.Link.Code}
+	args := make([]any, 0, 2+len(declaredColumns))
+	args = append(args, d.Link.Domain, d.Link.Code)
 	for _, c := range declaredColumns {
 		args = append(args, c.value(d))
 	}
