@@ -76,7 +76,7 @@ func run(args []string) error {
 }
 
 func writeEnv(path string, node *localnode.Node) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	data := fmt.Sprintf("KUBECONFIG='%s'\nKUBECTL='%s'\nNODE_IP='%s'\nLOCALNODE_PID='%d'\n",

@@ -33,7 +33,7 @@ const PauseImage = "shortlink.dev/cluster/pause:v1"
 const nowhere = "http://127.0.0.1:1"
 
 func writeFile(path, data string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil { //nolint:gosec // configuration, no secrets (keys are 0600)

@@ -121,7 +121,7 @@ func apiserverArgs(p *pki, etcdURL string) []string {
 		"--kubelet-certificate-authority", p.path("ca.crt"),
 		"--kubelet-preferred-address-types", "InternalIP",
 		"--requestheader-client-ca-file", p.path("front-proxy-ca.crt"),
-		"--requestheader-allowed-names", "front-proxy-client",
+		"--requestheader-allowed-names", frontProxyClient,
 		"--requestheader-username-headers", "X-Remote-User",
 		"--requestheader-group-headers", "X-Remote-Group",
 		"--requestheader-extra-headers-prefix", "X-Remote-Extra-",

@@ -43,7 +43,7 @@ type daemon struct {
 const daemonStopTimeout = 20 * time.Second
 
 func (d *daemon) start() error {
-	logFile, err := os.OpenFile(d.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := os.OpenFile(d.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) //nolint:gosec // LogDir outlives the node for a person to read
 	if err != nil {
 		return fmt.Errorf("open %s log: %w", d.name, err)
 	}

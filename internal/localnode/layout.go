@@ -45,6 +45,12 @@ const (
 	cgroupName = "shortlink-node"
 	// filterChain holds the node's own filter rules (see network.go).
 	filterChain = "SHORTLINK-NODE"
+	// kubeletName and kubeProxyName each name a binary, a daemon (and its log) and a client
+	// identity (certificate and kubeconfig).
+	kubeletName   = "kubelet"
+	kubeProxyName = "kube-proxy"
+	// frontProxyClient is the API server's client identity towards aggregated API servers.
+	frontProxyClient = "front-proxy-client"
 )
 
 // Paths of the node's state. Both trees go whole on stop, after everything mounted under them

@@ -35,7 +35,7 @@ type lock struct{ f *os.File }
 
 // acquireLock waits up to wait for the lock, then fails with ErrBusy naming the holder.
 func acquireLock(ctx context.Context, wait time.Duration) (*lock, error) {
-	if err := os.MkdirAll(filepath.Dir(lockPath), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(lockPath), 0o750); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
 	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)

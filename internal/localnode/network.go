@@ -31,11 +31,12 @@ import (
 // a packet to a service address that kube-proxy has not programmed never follows the default
 // route off the machine), and installs the node's filter rules.
 func setUpNetwork() error {
+	const add = "add"
 	steps := [][]string{
-		{"link", "add", Bridge, "type", "bridge"},
-		{"addr", "add", NodeIP + "/24", "dev", Bridge},
+		{"link", add, Bridge, "type", "bridge"},
+		{"addr", add, NodeIP + "/24", "dev", Bridge},
 		{"link", "set", Bridge, "up"},
-		{"route", "add", ServiceCIDR, "dev", Bridge, "src", NodeIP},
+		{"route", add, ServiceCIDR, "dev", Bridge, "src", NodeIP},
 	}
 	for _, args := range steps {
 		if err := run("ip", args...); err != nil {

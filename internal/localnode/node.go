@@ -80,7 +80,7 @@ func Requirements(opts Options) []string {
 			missing = append(missing, f+" (make envtest-assets)")
 		}
 	}
-	for _, f := range []string{"kubelet", "kube-scheduler", "kube-proxy", "crisweep", "cni/bridge", "images/pause.tar"} {
+	for _, f := range []string{kubeletName, "kube-scheduler", kubeProxyName, "crisweep", "cni/bridge", "images/pause.tar"} {
 		if _, err := os.Stat(filepath.Join(opts.ClusterAssets, f)); err != nil {
 			missing = append(missing, f+" (make cluster-assets)")
 		}
@@ -101,7 +101,7 @@ func Start(ctx context.Context, opts Options) (*Node, error) {
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 3 * time.Minute
 	}
-	if err := os.MkdirAll(opts.LogDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.LogDir, 0o755); err != nil { //nolint:gosec // the logs outlive the node for a person to read
 		return nil, fmt.Errorf("localnode: %w", err)
 	}
 	l, err := acquireLock(ctx, opts.LockWait)
@@ -147,7 +147,7 @@ func (n *Node) start(ctx context.Context) error {
 
 func (n *Node) writeConfigs(p *pki) error {
 	for file, client := range map[string]string{
-		"admin.kubeconfig": "admin", "kubelet.kubeconfig": "kubelet", "kube-proxy.kubeconfig": "kube-proxy",
+		"admin.kubeconfig": "admin", "kubelet.kubeconfig": kubeletName, "kube-proxy.kubeconfig": kubeProxyName,
 		"controller-manager.kubeconfig": "controller-manager", "scheduler.kubeconfig": "scheduler",
 	} {
 		if err := p.kubeconfig(statePath(file), client); err != nil {
@@ -192,13 +192,13 @@ func (n *Node) startWorker(ctx context.Context) error {
 	if err := containerd.waitFor(n.opts.StartTimeout, n.importImages); err != nil {
 		return err
 	}
-	kubelet, err := n.launch("kubelet", n.cluster("kubelet"),
+	kubelet, err := n.launch(kubeletName, n.cluster(kubeletName),
 		"--config", statePath("kubelet.yaml"), "--kubeconfig", statePath("kubelet.kubeconfig"),
-		"--root-dir", statePath("kubelet"), "--node-ip", NodeIP, "--hostname-override", NodeName, "--v", "1")
+		"--root-dir", statePath(kubeletName), "--node-ip", NodeIP, "--hostname-override", NodeName, "--v", "1")
 	if err != nil {
 		return err
 	}
-	if _, err := n.launch("kube-proxy", n.cluster("kube-proxy"), "--config", statePath("kube-proxy.yaml"), "--v", "1"); err != nil {
+	if _, err := n.launch(kubeProxyName, n.cluster(kubeProxyName), "--config", statePath("kube-proxy.yaml"), "--v", "1"); err != nil {
 		return err
 	}
 	cs, err := kubernetes.NewForConfig(n.Config)
@@ -245,7 +245,7 @@ func (n *Node) Stop() error {
 	var errs []error
 	// kubelet first, so it does not restart what is being removed.
 	for _, d := range n.daemons {
-		if d.name == "kubelet" {
+		if d.name == kubeletName {
 			errs = append(errs, d.stop())
 		}
 	}
@@ -272,8 +272,11 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("free port: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	return port, nil
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {

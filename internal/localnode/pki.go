@@ -75,8 +75,8 @@ func writePKI(dir string) (*pki, error) {
 			dns: []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc." + ClusterDomain}},
 		{file: "kubelet-serving", cn: NodeName, server: true, ips: []string{NodeIP}, dns: []string{NodeName}},
 		{file: "admin", cn: "shortlink-node-admin", orgs: []string{"system:masters"}},
-		{file: "kubelet", cn: "system:node:" + NodeName, orgs: []string{"system:nodes"}},
-		{file: "kube-proxy", cn: "system:kube-proxy"},
+		{file: kubeletName, cn: "system:node:" + NodeName, orgs: []string{"system:nodes"}},
+		{file: kubeProxyName, cn: "system:kube-proxy"},
 		{file: "controller-manager", cn: "system:kube-controller-manager"},
 		{file: "scheduler", cn: "system:kube-scheduler"},
 		// The API server's client identity towards kubelet (logs, exec, metrics).
@@ -86,7 +86,7 @@ func writePKI(dir string) (*pki, error) {
 			return nil, err
 		}
 	}
-	if err := p.issue(p.proxy, leaf{file: "front-proxy-client", cn: "front-proxy-client"}); err != nil {
+	if err := p.issue(p.proxy, leaf{file: frontProxyClient, cn: frontProxyClient}); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -67,7 +67,7 @@ func mountsUnder(dirs ...string) []string {
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	var out []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

@@ -165,11 +165,11 @@ func TestSysctlsRestored(t *testing.T) {
 	}
 	const key = "kernel/panic_on_oops"
 	p := filepath.Join("/proc/sys", key)
-	orig, err := os.ReadFile(p)
+	orig, err := os.ReadFile(p) //nolint:gosec // a /proc/sys file named by a constant key
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.WriteFile(p, orig, 0o644) })
+	t.Cleanup(func() { _ = os.WriteFile(p, orig, 0o600) }) //nolint:gosec // a /proc/sys file named by a constant key
 	if err := recordSysctls(); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestSysctlsRestored(t *testing.T) {
 	if strings.TrimSpace(string(orig)) == "1" {
 		changed = "0"
 	}
-	if err := os.WriteFile(p, []byte(changed), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(changed), 0o600); err != nil { // the mode is not used
 		t.Fatal(err)
 	}
 	if err := recordSysctls(); err != nil { // as a start after a killed run would
@@ -186,7 +186,7 @@ func TestSysctlsRestored(t *testing.T) {
 	if err := restoreSysctls(); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(p)
+	got, _ := os.ReadFile(p) //nolint:gosec // a /proc/sys file named by a constant key
 	if strings.TrimSpace(string(got)) != strings.TrimSpace(string(orig)) {
 		t.Errorf("%s = %s after restore, want %s", key, got, orig)
 	}

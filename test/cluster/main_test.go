@@ -113,7 +113,7 @@ func clientset(t *testing.T, n *localnode.Node) *kubernetes.Clientset {
 func logsDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "logs")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -79,7 +79,7 @@ func snapshot() (machineState, error) {
 	}
 	s.Sysctls = map[string]string{}
 	for _, key := range sysctls {
-		if v, err := os.ReadFile(filepath.Join("/proc/sys", key)); err == nil {
+		if v, err := os.ReadFile(filepath.Join("/proc/sys", key)); err == nil { //nolint:gosec // a /proc/sys file named by our own key list
 			s.Sysctls[key] = strings.TrimSpace(string(v))
 		}
 	}
@@ -95,8 +95,8 @@ func nodeProcs() []string {
 		if pid[0] < '0' || pid[0] > '9' {
 			continue
 		}
-		cgroup, _ := os.ReadFile(filepath.Join("/proc", pid, "cgroup"))
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		cgroup, _ := os.ReadFile(filepath.Join("/proc", pid, "cgroup"))   //nolint:gosec // /proc/<pid>, pid read from /proc itself
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline")) //nolint:gosec // /proc/<pid>, pid read from /proc itself
 		exe, _ := os.Readlink(filepath.Join("/proc", pid, "exe"))
 		args := strings.ReplaceAll(string(cmdline), "\x00", " ")
 		if exe == "" && args == "" {
