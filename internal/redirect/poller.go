@@ -43,7 +43,12 @@ type poller struct {
 	started bool
 	pos     store.FeedPosition
 	applied map[int64]int64
-	dbUp    bool
+	// agreed is a transaction id below which Redis is known to hold every change: where this
+	// replica's feed began, then the heal cursor each time Redis took a poll's changes. A Redis
+	// found without a cursor gets this one, not pos: entries filled before a cursor existed may
+	// be stale for changes this replica applied while Redis could not be reached.
+	agreed int64
+	dbUp   bool
 }
 
 func (r *Resolver) poll(ctx context.Context) {
@@ -130,6 +135,7 @@ func (p *poller) start(ctx context.Context, settled int64) error {
 	if ok && recent < settled {
 		p.pos = store.FeedStart(recent)
 	}
+	p.agreed = p.pos.Txid
 	p.started = true
 	return nil
 }
@@ -141,9 +147,10 @@ type heal struct {
 }
 
 // healFrom reads Redis's heal cursor. Without Redis, or while its breaker is open, this poll
-// heals nothing and the cursor stays. A Redis that holds no cursor is new or emptied: it holds
-// nothing older than what this replica has applied, and gets a cursor at once, so that a
-// change it misses from now on is found again whenever the cursor was last raised.
+// heals nothing and the cursor stays. A Redis that holds no cursor is new or emptied, or was
+// never given one (every replica's first poll came while it hung): it gets the cursor this
+// replica last saw Redis agree to, so the changes since are healed, and a change it misses
+// from now on is found again whenever the cursor was last raised.
 func (p *poller) healFrom(ctx context.Context) heal {
 	if p.r.redis == nil || !p.r.breaker.allow() {
 		return heal{}
@@ -152,7 +159,7 @@ func (p *poller) healFrom(ctx context.Context) heal {
 	defer cancel()
 	cursor, ok, err := p.r.redis.HealCursor(ctx)
 	if err == nil && !ok {
-		cursor, err = p.pos.Txid, p.r.redis.AdvanceHealCursor(ctx, p.pos.Txid)
+		cursor, err = p.agreed, p.r.redis.AdvanceHealCursor(ctx, p.agreed)
 	}
 	p.r.breaker.record(err)
 	if err != nil {
@@ -199,7 +206,11 @@ func (p *poller) settle(ctx context.Context, settled int64, h heal) {
 			delete(p.applied, version)
 		}
 	}
-	if !h.heal || h.cursor >= p.pos.Txid {
+	if !h.heal {
+		return
+	}
+	if h.cursor >= p.pos.Txid {
+		p.agreed = max(p.agreed, min(h.cursor, p.pos.Txid))
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.r.opts.RedisTimeout)
@@ -208,7 +219,9 @@ func (p *poller) settle(ctx context.Context, settled int64, h heal) {
 	p.r.breaker.record(err)
 	if err != nil {
 		p.r.log.Debug("Raising the Redis heal cursor failed", "error", err)
+		return
 	}
+	p.agreed = p.pos.Txid
 }
 
 // call runs one statement with the lookup deadline.
