@@ -40,13 +40,3 @@ func (s *Store) Changes(ctx context.Context, afterVersion int64, limit int) ([]R
 	}
 	return changes, nil
 }
-
-// MaxVersion returns the highest version in urls, or 0 when it is empty: where a redirector
-// starts polling Changes.
-func (s *Store) MaxVersion(ctx context.Context) (int64, error) {
-	var v int64
-	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM urls").Scan(&v); err != nil {
-		return 0, wrap("read max version", err)
-	}
-	return v, nil
-}

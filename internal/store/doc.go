@@ -18,7 +18,7 @@ limitations under the License.
 // migrations (Migrate), the pool and its error classification (Open, IsUnavailable), declared
 // links and the holder rule (UpsertDeclared, DeleteDeclared, ListDeclared, PurgeTombstones), the
 // change feed and lookups the redirector reads through PgBouncer (Settled and Feed in commit
-// order; Changes and MaxVersion by version; Lookup),
+// order; Changes by version; Lookup),
 // the read side of visit statistics (VisitTotals) and visit_logs partition upkeep
 // (EnsurePartitions, DropPartitionsBefore).
 //
