@@ -52,12 +52,15 @@ func setUpNetwork() error {
 // forwarded from a pod to an address outside the pod range (pods reach the node itself, and
 // through it the API server, by INPUT, not FORWARD). Traffic to this host's own addresses,
 // NodeIP included, goes out through lo and passes first: it never leaves the machine.
+//
+// They are written as iptables-save prints them, so a test finds them verbatim.
 func filterRules() []string {
+	const reject = " -j REJECT --reject-with icmp-port-unreachable"
 	return []string{
 		"-A " + filterChain + " -o lo -j RETURN",
-		"-A " + filterChain + " -d " + ServiceCIDR + " -j REJECT",
-		"-A " + filterChain + " -d " + PodCIDR + " ! -o " + Bridge + " -j REJECT",
-		"-A " + filterChain + " -s " + PodCIDR + " ! -d " + PodCIDR + " -j REJECT",
+		"-A " + filterChain + " -d " + ServiceCIDR + reject,
+		"-A " + filterChain + " -d " + PodCIDR + " ! -o " + Bridge + reject,
+		"-A " + filterChain + " -s " + PodCIDR + " ! -d " + PodCIDR + reject,
 	}
 }
 
@@ -70,9 +73,40 @@ func installFilterRules() error {
 	for _, r := range filterRules() {
 		b.WriteString(r + "\n")
 	}
-	// Inserted first, so no rule added later (kube-proxy's ACCEPTs) comes before them.
 	b.WriteString("-I FORWARD 1 -j " + filterChain + "\n-I OUTPUT 1 -j " + filterChain + "\nCOMMIT\n")
 	return restore("iptables-restore", b.String())
+}
+
+// pinFilterJumps moves the jumps into the node's chain back to the top of FORWARD and OUTPUT
+// once kubelet and kube-proxy have put theirs in: they insert their jumps first, and
+// kube-proxy's KUBE-FORWARD accepts the packets its NAT marked, wherever an EndpointSlice sends
+// them. Both only check later that their jumps exist, so ours stay first after this. It fails
+// (and is retried) until every one of their jumps is there: kube-proxy adds them one by one.
+func pinFilterJumps() error {
+	save, err := output("iptables-save", "-t", "filter")
+	if err != nil {
+		return err
+	}
+	for _, jump := range theirFilterJumps {
+		if !regexp.MustCompile(`(?m)^-A ` + jump[0] + ` .*-j ` + jump[1] + `$`).Match(save) {
+			return fmt.Errorf("no jump from %s to %s yet", jump[0], jump[1])
+		}
+	}
+	var b strings.Builder
+	b.WriteString("*filter\n")
+	for _, chain := range []string{"FORWARD", "OUTPUT"} {
+		b.WriteString("-D " + chain + " -j " + filterChain + "\n-I " + chain + " 1 -j " + filterChain + "\n")
+	}
+	b.WriteString("COMMIT\n")
+	return restore("iptables-restore", b.String())
+}
+
+// theirFilterJumps are the jumps kube-proxy (iptables mode) and kubelet add to FORWARD and
+// OUTPUT at start-up.
+var theirFilterJumps = [][2]string{
+	{"FORWARD", "KUBE-PROXY-FIREWALL"}, {"FORWARD", "KUBE-FORWARD"}, {"FORWARD", "KUBE-SERVICES"},
+	{"FORWARD", "KUBE-EXTERNAL-SERVICES"},
+	{"OUTPUT", "KUBE-PROXY-FIREWALL"}, {"OUTPUT", "KUBE-SERVICES"}, {"OUTPUT", "KUBE-FIREWALL"},
 }
 
 // ownedChain matches the chains of kubelet and kube-proxy (KUBE-*), the CNI plugins (CNI-*)

@@ -182,8 +182,8 @@ func (n *Node) launch(name, path string, args ...string) (*daemon, error) {
 func (n *Node) kube(bin string) string    { return filepath.Join(n.opts.KubeAssets, bin) }
 func (n *Node) cluster(bin string) string { return filepath.Join(n.opts.ClusterAssets, bin) }
 
-// startWorker starts containerd, imports the images, then kubelet and kube-proxy, and waits
-// for the Node to be Ready.
+// startWorker starts containerd, imports the images, then kubelet and kube-proxy; it waits for
+// the Node to be Ready and puts the node's filter jumps back above theirs.
 func (n *Node) startWorker(ctx context.Context) error {
 	containerd, err := n.launch("containerd", "containerd", "--config", statePath("containerd.toml"))
 	if err != nil {
@@ -198,14 +198,19 @@ func (n *Node) startWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := n.launch(kubeProxyName, n.cluster(kubeProxyName), "--config", statePath("kube-proxy.yaml"), "--v", "1"); err != nil {
+	proxy, err := n.launch(kubeProxyName, n.cluster(kubeProxyName), "--config", statePath("kube-proxy.yaml"), "--v", "1")
+	if err != nil {
 		return err
 	}
 	cs, err := kubernetes.NewForConfig(n.Config)
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}
-	return kubelet.waitFor(n.opts.StartTimeout, func() error { return nodeReady(ctx, cs) })
+	if err := kubelet.waitFor(n.opts.StartTimeout, func() error { return nodeReady(ctx, cs) }); err != nil {
+		return err
+	}
+	// No pod has run yet: the add-ons come after this.
+	return proxy.waitFor(n.opts.StartTimeout, pinFilterJumps)
 }
 
 // importImages loads the node's images into containerd's k8s.io namespace; it fails (and is

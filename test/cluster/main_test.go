@@ -67,6 +67,9 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
+	if code == 0 && shared.logs != "" {
+		_ = os.RemoveAll(shared.logs) // kept only for a person reading a failure
+	}
 	os.Exit(code)
 }
 
