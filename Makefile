@@ -68,15 +68,22 @@ cluster-assets: ## Build (once) kubelet, kube-scheduler, kube-proxy, CoreDNS, me
 		METRICS_SERVER_VERSION=$(METRICS_SERVER_VERSION) hack/cluster-assets.sh
 
 .PHONY: test
-test: install-deps verify-generated vet lint envtest-assets ## Run every test against real components, then a benchmark smoke run.
+test: install-deps verify-generated vet lint envtest-assets cluster-assets ## Run every test against real components, a benchmark smoke run, then the real-node tests.
 	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go test $(RACE) $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/cluster)
 	$(MAKE) -s bench-smoke
 	$(MAKE) -s test-manifests
+	$(MAKE) -s test-cluster
 
 .PHONY: test-cluster
-test-cluster: install-deps envtest-assets cluster-assets ## Run the real-node tests (test/cluster): one node at a time, as root.
+test-cluster: install-deps envtest-assets cluster-assets images helm ## Run the real-node tests (test/cluster): one node at a time, as root.
 	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" CLUSTER_ASSETS="$$($(MAKE) -s cluster-assets | tail -1)" \
-		go test -p 1 -count=1 -timeout 30m -v ./test/cluster/...
+		HELM="$(HELM)" IMAGES_DIR="$(IMAGES_DIR)" go test -p 1 -count=1 -timeout 30m -v ./test/cluster/...
+
+.PHONY: cluster
+cluster: install-deps envtest-assets cluster-assets images helm ## Run Shortlink's chart on the single-node cluster, PostgreSQL and Redis beside it; writes bin/cluster/env when every Pod is Ready; Ctrl-C stops it and cleans up.
+	go build -o bin/cluster/localnode ./cmd/localnode
+	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" CLUSTER_ASSETS="$$($(MAKE) -s cluster-assets | tail -1)" \
+		exec bin/cluster/localnode -platform -env bin/cluster/env -helm "$(HELM)" -images "$(IMAGES_DIR)"
 
 .PHONY: node
 node: install-deps envtest-assets cluster-assets ## Run the single-node cluster alone (writes bin/cluster/node.env when Ready); Ctrl-C stops it and cleans up.

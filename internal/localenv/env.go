@@ -35,6 +35,8 @@ type Options struct {
 	KubeOptions KubeOptions
 	// Postgres starts PostgreSQL.
 	Postgres bool
+	// PostgresOptions open PostgreSQL beyond loopback.
+	PostgresOptions PostgresOptions
 	// PgBouncer starts PgBouncer in front of PostgreSQL (and so PostgreSQL too).
 	PgBouncer bool
 	// PgBouncerOptions size PgBouncer's pools.
@@ -71,7 +73,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 	}()
 	if opts.Postgres || opts.PgBouncer {
-		if env.Postgres, err = StartPostgres(ctx, dir); err != nil {
+		if env.Postgres, err = StartPostgresWith(ctx, dir, opts.PostgresOptions); err != nil {
 			return env, err
 		}
 	}

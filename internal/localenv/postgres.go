@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -66,8 +67,23 @@ func pgMajor(binDir string) int {
 	return n
 }
 
-// StartPostgres initialises a cluster under runDir/postgres and starts it.
+// PostgresOptions open the server beyond loopback, for clients that are not on this host's
+// loopback (the real node's pods).
+type PostgresOptions struct {
+	// Listen are addresses to listen on besides 127.0.0.1.
+	Listen []string
+	// PasswordFrom are networks (CIDR) whose clients may log in with a SCRAM password;
+	// loopback clients stay trusted.
+	PasswordFrom []string
+}
+
+// StartPostgres initialises a cluster under runDir/postgres and starts it on loopback.
 func StartPostgres(ctx context.Context, runDir string) (*Postgres, error) {
+	return StartPostgresWith(ctx, runDir, PostgresOptions{})
+}
+
+// StartPostgresWith is StartPostgres with the server opened as opts say.
+func StartPostgresWith(ctx context.Context, runDir string, opts PostgresOptions) (*Postgres, error) {
 	bin, err := postgresBinDir()
 	if err != nil {
 		return nil, err
@@ -102,6 +118,9 @@ func StartPostgres(ctx context.Context, runDir string) (*Postgres, error) {
 	if code := init.cmd.ProcessState.ExitCode(); code != 0 {
 		return nil, fmt.Errorf("initdb exited with %d:\n%s", code, init.logTail())
 	}
+	if err := allowPasswords(data, opts.PasswordFrom); err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -110,15 +129,36 @@ func StartPostgres(ctx context.Context, runDir string) (*Postgres, error) {
 	pg.proc = &process{
 		name: "postgres", path: server, runDir: runDir, logPath: filepath.Join(dir, "postgres.log"),
 		unprivileged: root, stopSignal: syscall.SIGINT, // SIGINT is PostgreSQL's fast shutdown
-		args: postgresArgs(data, port, bin),
+		args: postgresArgs(data, port, bin, opts.Listen),
 	}
 	return pg, pg.Start(ctx)
 }
 
-func postgresArgs(data string, port int, bin string) []string {
+// allowPasswords appends a SCRAM line per network to pg_hba.conf.
+func allowPasswords(data string, networks []string) error {
+	if len(networks) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("pg_hba.conf: %w", err)
+	}
+	for _, n := range networks {
+		if _, err := fmt.Fprintf(f, "host all all %s scram-sha-256\n", n); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("pg_hba.conf: %w", err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("pg_hba.conf: %w", err)
+	}
+	return nil
+}
+
+func postgresArgs(data string, port int, bin string, listen []string) []string {
 	args := []string{
 		"-D", data, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1",
+		"-c", "listen_addresses=" + strings.Join(append([]string{"127.0.0.1"}, listen...), ","),
 		"-c", "unix_socket_directories=",
 		"-c", "max_connections=300",
 		"-c", "fsync=off",

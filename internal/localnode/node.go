@@ -220,7 +220,14 @@ func (n *Node) importImages() error {
 	if err != nil || len(images) == 0 {
 		return fmt.Errorf("no images in %s", n.opts.ClusterAssets)
 	}
-	for _, img := range images {
+	return n.ImportImages(images...)
+}
+
+// ImportImages loads image tarballs (docker save layout, os and architecture in their config)
+// into the node's containerd, where kubelet finds them: Pods run them with imagePullPolicy
+// Never, since nothing is ever pulled.
+func (n *Node) ImportImages(tarballs ...string) error {
+	for _, img := range tarballs {
 		if err := run("ctr", "--address", containerdSocket(), "--namespace", "k8s.io", "images", "import", img); err != nil {
 			return err
 		}
