@@ -66,6 +66,18 @@ func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 func run(args []string, stdout io.Writer) error {
+	o, err := parseOptions(args)
+	if err != nil {
+		return err
+	}
+	img, err := build(o)
+	if err != nil {
+		return err
+	}
+	return write(o, img, stdout)
+}
+
+func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("images", flag.ContinueOnError)
 	fs.StringVar(&o.binary, "binary", "", "static binary to put at /<its base name>, the entrypoint (required)")
@@ -77,15 +89,16 @@ func run(args []string, stdout io.Writer) error {
 	fs.Var(&o.labels, "label", "image label key=value (repeatable)")
 	fs.Var(&o.env, "env", "environment variable key=value (repeatable)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
 	if o.binary == "" || o.ref == "" || o.out == "" {
-		return errors.New("-binary, -ref and -out are required")
+		return o, errors.New("-binary, -ref and -out are required")
 	}
-	img, err := build(o)
-	if err != nil {
-		return err
-	}
+	return o, nil
+}
+
+// write saves img as a tarball under o.ref and prints the file, the reference and the digest.
+func write(o options, img v1.Image, stdout io.Writer) error {
 	tag, err := name.NewTag(o.ref, name.WeakValidation)
 	if err != nil {
 		return fmt.Errorf("parse -ref: %w", err)
