@@ -72,6 +72,7 @@ test: install-deps verify-generated vet lint envtest-assets cluster-assets ## Ru
 	KUBEBUILDER_ASSETS="$$($(MAKE) -s envtest-assets | tail -1)" go test $(RACE) $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/cluster)
 	$(MAKE) -s bench-smoke
 	$(MAKE) -s test-manifests
+	$(MAKE) -s test-images
 	$(MAKE) -s test-cluster
 
 .PHONY: test-cluster
@@ -177,6 +178,12 @@ MANAGER_IMG ?= $(IMAGE_REGISTRY)/shortlink-manager:$(VERSION)
 REDIRECTOR_IMG ?= $(IMAGE_REGISTRY)/shortlink-redirector:$(VERSION)
 IMAGES_DIR ?= $(LOCALBIN)/images
 IMAGE_ARCH ?= $(shell go env GOARCH)
+# The node's PgBouncer: Debian's pgbouncer from this machine, packed by hack/images with its
+# shared libraries, named as a local test image (never pushed; production uses the chart's
+# pgbouncer.image). Tagged with the installed version; it runs as the chart's 998:996.
+PGBOUNCER_BIN ?= /usr/sbin/pgbouncer
+PGBOUNCER_VERSION ?= $(shell $(PGBOUNCER_BIN) --version 2>/dev/null | sed -n 's/^PgBouncer //p')
+PGBOUNCER_TEST_IMG ?= shortlink.dev/test/pgbouncer:$(PGBOUNCER_VERSION)
 IMAGE_LABELS = --label org.opencontainers.image.source=https://github.com/shortlink-dev/shortlink \
 	--label org.opencontainers.image.version=$(VERSION) \
 	--label org.opencontainers.image.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
@@ -188,7 +195,7 @@ PROMETHEUS_OPERATOR_VERSION = $(shell cd test/manifests && go list -m -f '{{.Ver
 MONITORING_CRDS = $(LOCALBIN)/crds/monitoring-$(PROMETHEUS_OPERATOR_VERSION)
 
 .PHONY: images
-images: ## Build OCI image tarballs of the manager and redirector under bin/images/, without Docker.
+images: ## Build OCI image tarballs of the manager, the redirector and the node's test PgBouncer under bin/images/, without Docker.
 	mkdir -p "$(IMAGES_DIR)"
 	cd hack/images && go build -o "$(LOCALBIN)/image-builder" .
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags="-s -w" -o "$(IMAGES_DIR)/manager" ./cmd/manager
@@ -197,6 +204,15 @@ images: ## Build OCI image tarballs of the manager and redirector under bin/imag
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags="-s -w" -o "$(IMAGES_DIR)/redirector" ./cmd/redirector
 	"$(LOCALBIN)/image-builder" -binary "$(IMAGES_DIR)/redirector" -ref "$(REDIRECTOR_IMG)" -out "$(IMAGES_DIR)/redirector.tar" \
 		-arch $(IMAGE_ARCH) -port 8080/tcp -port 9090/tcp --label org.opencontainers.image.title=shortlink-redirector $(IMAGE_LABELS)
+	@[ -n "$(PGBOUNCER_VERSION)" ] || { echo "$(PGBOUNCER_BIN) not found: install Debian's pgbouncer (hack/install-deps.sh)" >&2; exit 1; }
+	"$(LOCALBIN)/image-builder" -binary "$(PGBOUNCER_BIN)" -path /usr/bin/pgbouncer -shared-libraries -user 998:996 \
+		-ref "$(PGBOUNCER_TEST_IMG)" -out "$(IMAGES_DIR)/pgbouncer.tar" -port 5432/tcp \
+		--label org.opencontainers.image.title=shortlink-test-pgbouncer --label org.opencontainers.image.version=$(PGBOUNCER_VERSION) \
+		--label "org.opencontainers.image.description=Debian's pgbouncer for the local test node; not for production"
+
+.PHONY: test-images
+test-images: helm ## Test the image assembler; as root, also build the PgBouncer image and run the chart's configuration in it.
+	cd hack/images && go vet ./... && HELM="$(HELM)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: chart-sync
 chart-sync: manifests ## Copy the generated CRD and manager RBAC, and the Grafana dashboard, from config/ into charts/shortlink.

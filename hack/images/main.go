@@ -14,12 +14,16 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command images writes a container image of one static binary as an image tarball (the
+// Command images writes a container image of one program as an image tarball (the
 // `docker save` layout that `kind load image-archive`, `docker load` and `crane push` read),
-// without Docker: an empty base, the build machine's CA certificates, a passwd entry for the
-// non-root user 65532, and the binary. Nothing else is in the image: no shell, no libc.
+// without Docker: an empty base, the build machine's CA certificates, a passwd entry for a
+// non-root user (65532 unless -user says otherwise), and the program. For a static binary
+// (the manager, the redirector) nothing else is in the image: no shell, no libc. With
+// -shared-libraries it also holds the dynamic loader and the build machine's copies of the
+// shared libraries the program needs (the local PgBouncer test image).
 //
-// It holds image assembly only; what goes into the binary is the Makefile's `go build`.
+// It holds image assembly only; what goes into the binary is the Makefile's `go build` or a
+// Debian package.
 package main
 
 import (
@@ -33,6 +37,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +62,12 @@ func main() {
 type options struct {
 	binary, ref, out, caFile, arch string
 	ports, labels, env             list
+	// entrypoint is where the program goes in the image; "" puts it at /<its base name>.
+	entrypoint string
+	// uid and gid of the image's user, named nonroot.
+	uid, gid int
+	// sharedLibraries adds the loader, the libraries and the files glibc reads at run time.
+	sharedLibraries bool
 }
 
 // list collects a repeated flag.
@@ -66,9 +77,25 @@ func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 func run(args []string, stdout io.Writer) error {
+	o, err := parseOptions(args)
+	if err != nil {
+		return err
+	}
+	img, err := build(o)
+	if err != nil {
+		return err
+	}
+	return write(o, img, stdout)
+}
+
+func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("images", flag.ContinueOnError)
-	fs.StringVar(&o.binary, "binary", "", "static binary to put at /<its base name>, the entrypoint (required)")
+	fs.StringVar(&o.binary, "binary", "", "program to put in the image, the entrypoint (required)")
+	fs.StringVar(&o.entrypoint, "path", "", "absolute path of the program in the image (default /<its base name>)")
+	user := fs.String("user", fmt.Sprintf("%d:%d", nonRoot, nonRoot), "uid:gid the image runs as, both non-zero")
+	fs.BoolVar(&o.sharedLibraries, "shared-libraries", false,
+		"the program is dynamically linked: add its shared libraries (found with ldd), the loader and /etc/nsswitch.conf")
 	fs.StringVar(&o.ref, "ref", "", "image reference the tarball carries, registry/repository:tag (required)")
 	fs.StringVar(&o.out, "out", "", "tarball to write (required)")
 	fs.StringVar(&o.caFile, "ca-certificates", "/etc/ssl/certs/ca-certificates.crt", "CA bundle copied to the same path in the image")
@@ -77,15 +104,41 @@ func run(args []string, stdout io.Writer) error {
 	fs.Var(&o.labels, "label", "image label key=value (repeatable)")
 	fs.Var(&o.env, "env", "environment variable key=value (repeatable)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
 	if o.binary == "" || o.ref == "" || o.out == "" {
-		return errors.New("-binary, -ref and -out are required")
+		return o, errors.New("-binary, -ref and -out are required")
 	}
-	img, err := build(o)
-	if err != nil {
-		return err
+	if o.entrypoint == "" {
+		o.entrypoint = "/" + path.Base(o.binary)
 	}
+	if !path.IsAbs(o.entrypoint) || path.Clean(o.entrypoint) != o.entrypoint {
+		return o, fmt.Errorf("-path %q: want a clean absolute path", o.entrypoint)
+	}
+	var err error
+	if o.uid, o.gid, err = parseUser(*user); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// parseUser reads uid:gid; root is refused because the chart's pods run with runAsNonRoot.
+func parseUser(s string) (uid, gid int, err error) {
+	u, g, ok := strings.Cut(s, ":")
+	if ok {
+		uid, err = strconv.Atoi(u)
+	}
+	if ok && err == nil {
+		gid, err = strconv.Atoi(g)
+	}
+	if !ok || err != nil || uid <= 0 || gid <= 0 {
+		return 0, 0, fmt.Errorf("-user %q: want uid:gid, both positive numbers", s)
+	}
+	return uid, gid, nil
+}
+
+// write saves img as a tarball under o.ref and prints the file, the reference and the digest.
+func write(o options, img v1.Image, stdout io.Writer) error {
 	tag, err := name.NewTag(o.ref, name.WeakValidation)
 	if err != nil {
 		return fmt.Errorf("parse -ref: %w", err)
@@ -102,37 +155,54 @@ func run(args []string, stdout io.Writer) error {
 }
 
 // build assembles the image: a base layer (CA certificates, passwd, group) that is the same for
-// every binary, then the binary's own layer.
+// every static binary, the shared libraries when asked for, then the program's own layer.
 func build(o options) (v1.Image, error) {
-	ca, err := os.ReadFile(o.caFile)
+	base, err := baseLayer(o)
 	if err != nil {
-		return nil, fmt.Errorf("read CA certificates (install Debian's ca-certificates): %w", err)
+		return nil, err
+	}
+	layers := []v1.Layer{base}
+	if o.sharedLibraries {
+		libs, err := sharedLibraryLayer(o.binary)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, libs)
 	}
 	bin, err := os.ReadFile(o.binary)
 	if err != nil {
 		return nil, fmt.Errorf("read binary: %w", err)
 	}
-	entry := "/" + path.Base(o.binary)
-	passwd := fmt.Appendf(nil, "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", nonRoot, nonRoot)
-	base, err := layer([]file{
-		{name: "etc/ssl/certs/ca-certificates.crt", mode: 0o644, data: ca},
-		{name: "etc/passwd", mode: 0o644, data: passwd},
-		{name: "etc/group", mode: 0o644, data: fmt.Appendf(nil, "root:x:0:\nnonroot:x:%d:\n", nonRoot)},
-		{name: "home/nonroot/", mode: 0o700, uid: nonRoot},
-		{name: "tmp/", mode: 0o1777},
-	})
-	if err != nil {
-		return nil, err
-	}
-	app, err := layer([]file{{name: strings.TrimPrefix(entry, "/"), mode: 0o755, data: bin}})
+	app, err := layer([]file{{name: strings.TrimPrefix(o.entrypoint, "/"), mode: 0o755, data: bin}})
 	if err != nil {
 		return nil, err
 	}
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	if img, err = mutate.AppendLayers(img, base, app); err != nil {
+	if img, err = mutate.AppendLayers(img, append(layers, app)...); err != nil {
 		return nil, fmt.Errorf("append layers: %w", err)
 	}
+	return configure(img, o)
+}
+
+func baseLayer(o options) (v1.Layer, error) {
+	ca, err := os.ReadFile(o.caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read CA certificates (install Debian's ca-certificates): %w", err)
+	}
+	passwd := fmt.Appendf(nil, "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", o.uid, o.gid)
+	return layer([]file{
+		{name: "etc/ssl/certs/ca-certificates.crt", mode: 0o644, data: ca},
+		{name: "etc/passwd", mode: 0o644, data: passwd},
+		{name: "etc/group", mode: 0o644, data: fmt.Appendf(nil, "root:x:0:\nnonroot:x:%d:\n", o.gid)},
+		{name: "home/nonroot/", mode: 0o700, uid: o.uid, gid: o.gid},
+		{name: "tmp/", mode: 0o1777},
+	})
+}
+
+// configure sets the platform (containerd's `ctr images import` skips images without one), the
+// entrypoint, the user and a fixed creation time, so the same inputs make the same digest.
+func configure(img v1.Image, o options) (v1.Image, error) {
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, err
@@ -141,8 +211,8 @@ func build(o options) (v1.Image, error) {
 	cf.Architecture, cf.OS = o.arch, "linux"
 	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
 	cf.Config = v1.Config{
-		Entrypoint:   []string{entry},
-		User:         fmt.Sprintf("%d:%d", nonRoot, nonRoot),
+		Entrypoint:   []string{o.entrypoint},
+		User:         fmt.Sprintf("%d:%d", o.uid, o.gid),
 		WorkingDir:   "/",
 		Env:          append([]string{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}, o.env...),
 		Labels:       keyValues(o.labels),
@@ -155,10 +225,10 @@ func build(o options) (v1.Image, error) {
 }
 
 type file struct {
-	name string // a trailing slash makes a directory
-	mode int64
-	uid  int
-	data []byte
+	name     string // a trailing slash makes a directory
+	mode     int64
+	uid, gid int
+	data     []byte
 }
 
 // layer writes files into an OCI layer with fixed times and owners, so the same inputs make the
@@ -183,7 +253,7 @@ func layer(files []file) (v1.Layer, error) {
 		}
 	}
 	for _, f := range files {
-		h := &tar.Header{Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.uid, ModTime: time.Unix(0, 0)}
+		h := &tar.Header{Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.gid, ModTime: time.Unix(0, 0)}
 		if strings.HasSuffix(f.name, "/") {
 			h.Typeflag = tar.TypeDir
 		} else {
