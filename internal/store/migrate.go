@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed migrations/*.sql
@@ -56,7 +57,14 @@ func Migrate(ctx context.Context, databaseURL string) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	conn, err := pgx.Connect(ctx, databaseURL)
+	// Parsed as the pool parses it: the same URL also configures the manager's pool, and its
+	// pool_* settings (docs/install.md asks for pool_max_conns) must not reach PostgreSQL as
+	// run-time parameters, which it refuses.
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return fmt.Errorf("migrate: connect: %w", err)
 	}

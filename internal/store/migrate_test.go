@@ -27,6 +27,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// TestMigrateTakesThePoolsURL: the manager's database URL carries pool settings
+// (docs/install.md: pool_max_conns=10); the migration's own connection must not send them to
+// PostgreSQL, which refuses an unknown parameter.
+func TestMigrateTakesThePoolsURL(t *testing.T) {
+	t.Parallel()
+	db := newEmptyDB(t)
+	sep := "?"
+	if strings.Contains(db.direct, "?") {
+		sep = "&"
+	}
+	if err := Migrate(context.Background(), db.direct+sep+"pool_max_conns=10&pool_min_conns=1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestMigrateConcurrentlyThenAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
