@@ -23,11 +23,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -36,6 +38,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
 	"github.com/shortlink-dev/shortlink/internal/localcluster"
@@ -77,6 +80,7 @@ func platformTools(t *testing.T) (helm, images string) {
 
 func linksClient(t *testing.T, n *localnode.Node) client.Client {
 	t.Helper()
+	log.SetLogger(logr.Discard()) // the client logs nothing a test reads
 	scheme := runtime.NewScheme()
 	if err := linksv1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -117,6 +121,7 @@ func TestChartOnTheNode(t *testing.T) {
 	if strings.Contains(p.Warnings, "PodSecurity") || strings.Contains(p.Warnings, "violate") {
 		t.Errorf("helm install warned:\n%s", p.Warnings)
 	}
+	expectPodSecurityWarns(t, n, chartNamespace)
 	redirector, err := p.RedirectorURL(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +160,12 @@ func TestChartOnTheNode(t *testing.T) {
 			dumpNamespace(t, n, chartNamespace)
 			t.Fatal(err)
 		}
-		// The redirectors start empty (Redis aside); PostgreSQL still holds every row.
+		// The redirectors start empty (Redis aside); PostgreSQL still holds every row. The
+		// Service is a new one, with a new ClusterIP.
+		redirector, err := p.RedirectorURL(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		expectSamplesServed(t, n, redirector)
 		expectNoRestarts(t, n, chartNamespace)
 	})
@@ -209,6 +219,24 @@ func TestKustomizeOnTheNode(t *testing.T) {
 	expectSamplesServed(t, n, fmt.Sprintf("http://%s:80", svc.Spec.ClusterIP))
 	expectVisitsCounted(t, n)
 	expectNoRestarts(t, n, kustomizeNamespace)
+}
+
+// expectPodSecurityWarns is the control for the checks on warnings: in the namespace, a
+// Deployment whose pods run privileged is warned about on stderr, where the checks look.
+func expectPodSecurityWarns(t *testing.T, n *localnode.Node, ns string) {
+	t.Helper()
+	out, err := kubectlErr(n, "", "-n", ns, "create", "deployment", "privileged", "--image=shortlink.dev/cluster/pause:v1",
+		"--dry-run=client", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	privileged := strings.Replace(out, `"resources": {}`, `"resources": {}, "securityContext": {"privileged": true}`, 1)
+	cmd := exec.Command(n.Kubectl, "--kubeconfig", n.Kubeconfig, "-n", ns, "apply", "--dry-run=server", "-f", "-") //nolint:gosec // the node's kubectl
+	cmd.Stdin = strings.NewReader(privileged)
+	stderrOut, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(stderrOut), "would violate PodSecurity") {
+		t.Fatalf("a privileged Deployment in %s: %v, output %s; want a PodSecurity warning", ns, err, stderrOut)
+	}
 }
 
 // expectSamplesServed: each sample is Ready and its code redirects to its target through the
