@@ -76,7 +76,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	)
 	d.metrics = redirect.NewMetrics(d.registry)
 	if o.stats {
-		d.visits = stats.New(d.stats.Pool(), stats.Options{
+		d.visits = stats.New(d.stats, stats.Options{
 			Registerer: d.registry, Logger: log, ShutdownTimeout: o.flushBudget(),
 			MaxPendingBytes: o.pendingVisitBytes(containerMemoryLimit),
 		})
