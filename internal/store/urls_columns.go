@@ -49,49 +49,33 @@ type linkColumn struct {
 
 // linkColumns are the link's own columns, in the order every statement lists them.
 var linkColumns = []linkColumn{
-	textColumn("target", func(l *links.Link) *string { return &l.Target }),
-	redirectTypeColumn("redirect_type", func(l *links.Link) *int { return &l.RedirectType }),
-	boolColumn("forward_query", func(l *links.Link) *bool { return &l.ForwardQuery }),
+	scalarColumn("target", "text NOT NULL", func(l *links.Link) *string { return &l.Target }, (*binaryRow).text),
+	scalarColumn("redirect_type", "smallint NOT NULL", func(l *links.Link) *int { return &l.RedirectType }, smallint),
+	scalarColumn("forward_query", "boolean NOT NULL", func(l *links.Link) *bool { return &l.ForwardQuery }, (*binaryRow).bool),
 	timeColumn("valid_since", func(l *links.Link) *time.Time { return &l.ValidSince }),
 	timeColumn("valid_until", func(l *links.Link) *time.Time { return &l.ValidUntil }),
-	textColumn("expired_target", func(l *links.Link) *string { return &l.ExpiredTarget }),
-	boolColumn("suspended", func(l *links.Link) *bool { return &l.Suspended }),
+	scalarColumn("expired_target", "text NOT NULL", func(l *links.Link) *string { return &l.ExpiredTarget }, (*binaryRow).text),
+	scalarColumn("suspended", "boolean NOT NULL", func(l *links.Link) *bool { return &l.Suspended }, (*binaryRow).bool),
 	tagsColumn("tags", func(l *links.Link) *[]string { return &l.Tags }),
-	textColumn("source", func(l *links.Link) *string { return &l.Source }),
-	textColumn("owner", func(l *links.Link) *string { return &l.Owner }),
-	textColumn("owner_uid", func(l *links.Link) *string { return &l.OwnerUID }),
+	scalarColumn("source", "text NOT NULL", func(l *links.Link) *string { return &l.Source }, (*binaryRow).text),
+	scalarColumn("owner", "text NOT NULL", func(l *links.Link) *string { return &l.Owner }, (*binaryRow).text),
+	scalarColumn("owner_uid", "text NOT NULL", func(l *links.Link) *string { return &l.OwnerUID }, (*binaryRow).text),
 }
 
-func textColumn(name string, field func(*links.Link) *string) linkColumn {
+// scalarColumn is a NOT NULL column of a type pgx scans and binds as it is, compared with ==;
+// decode reads it from Lookup's binary row.
+func scalarColumn[T comparable](name, batchType string, field func(*links.Link) *T, decode func(*binaryRow) T) linkColumn {
 	return linkColumn{
-		name: name, batchType: "text NOT NULL",
+		name: name, batchType: batchType,
 		value:  func(l *links.Link) any { return *field(l) },
 		dest:   func(l *links.Link) any { return field(l) },
-		decode: func(d *binaryRow, l *links.Link) { *field(l) = d.text() },
+		decode: func(d *binaryRow, l *links.Link) { *field(l) = decode(d) },
 		same:   func(a, b *links.Link) bool { return *field(a) == *field(b) },
 	}
 }
 
-// redirectTypeColumn is a smallint.
-func redirectTypeColumn(name string, field func(*links.Link) *int) linkColumn {
-	return linkColumn{
-		name: name, batchType: "smallint NOT NULL",
-		value:  func(l *links.Link) any { return *field(l) },
-		dest:   func(l *links.Link) any { return field(l) },
-		decode: func(d *binaryRow, l *links.Link) { *field(l) = int(d.int(2)) },
-		same:   func(a, b *links.Link) bool { return *field(a) == *field(b) },
-	}
-}
-
-func boolColumn(name string, field func(*links.Link) *bool) linkColumn {
-	return linkColumn{
-		name: name, batchType: "boolean NOT NULL",
-		value:  func(l *links.Link) any { return *field(l) },
-		dest:   func(l *links.Link) any { return field(l) },
-		decode: func(d *binaryRow, l *links.Link) { *field(l) = d.bool() },
-		same:   func(a, b *links.Link) bool { return *field(a) == *field(b) },
-	}
-}
+// smallint reads a redirect type.
+func smallint(d *binaryRow) int { return int(d.int(2)) }
 
 // timeColumn is a nullable timestamptz: NULL is the zero time both ways.
 func timeColumn(name string, field func(*links.Link) *time.Time) linkColumn {
