@@ -76,7 +76,7 @@ func TestAPIBlockedAddressBlocksEverySpelling(t *testing.T) {
 	f := newFixture(t)
 	h, err := api.NewHandler(api.Deps{
 		Store: f.writer, Codec: f.codec, Keys: testKeysFor(t),
-		Config: api.Config{DefaultDomain: testHost, Blocked: []string{"127.0.0.1"}},
+		Config: api.Config{Site: testSite(t), Blocked: []string{"127.0.0.1"}},
 	})
 	if err != nil {
 		t.Fatal(err)
