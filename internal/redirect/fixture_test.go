@@ -86,7 +86,7 @@ func openStore(t *testing.T, url string, opts store.Options) *store.Store {
 
 // resolver starts a Resolver on the fixture's reader (or st), following pub/sub when
 // subscribe is set, until the test ends.
-func (f *fixture) resolver(o redirect.Options, subscribe bool, st redirect.LinkStore) *redirect.Resolver {
+func (f *fixture) resolver(o redirect.Options, subscribe bool, st redirect.DBTier) *redirect.Resolver {
 	f.t.Helper()
 	if st == nil {
 		st = f.reader

@@ -141,7 +141,7 @@ func FuzzWriteRedirect(f *testing.F) {
 	})
 }
 
-// Whatever a row holds and whatever a client sends as a query, a redirect that links.Resolve
+// Whatever a row holds and whatever a client sends as a query, a redirect that links.Link.Decide
 // decides can be written, and what is written is an http(s) URL without control characters.
 func FuzzResolveAndWrite(f *testing.F) {
 	f.Add("https://example.com/a?b=c#d", "x=1&y=2")
@@ -150,7 +150,7 @@ func FuzzResolveAndWrite(f *testing.F) {
 	f.Add("HTTP://EXAMPLE.COM", "q=%20 #")
 	f.Fuzz(func(t *testing.T, target, query string) {
 		l := links.Link{Code: "c", Target: target, RedirectType: http.StatusFound, ForwardQuery: true}
-		d := l.Resolve(time.Unix(1_800_000_000, 0), query)
+		d := l.Decide(time.Unix(1_800_000_000, 0), query)
 		if d.Outcome != links.Redirect {
 			return
 		}

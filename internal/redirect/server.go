@@ -143,7 +143,7 @@ func (s *server) safeURL(what, raw string) string {
 	if raw == "" {
 		return ""
 	}
-	d := links.Link{Target: raw, RedirectType: http.StatusFound}.Resolve(time.Time{}, "")
+	d := links.Link{Target: raw, RedirectType: http.StatusFound}.Decide(time.Time{}, "")
 	if d.Outcome != links.Redirect {
 		s.log.Error("Configured URL is not an http(s) URL of printable ASCII; answering 404 instead", "what", what)
 		return ""

@@ -64,7 +64,7 @@ func BenchmarkServeFromMemory(b *testing.B) {
 	})
 }
 
-// memStore is a LinkStore in memory, so the benchmark measures the handler, not PostgreSQL.
+// memStore is a DBTier in memory, so the benchmark measures the handler, not PostgreSQL.
 type memStore map[string]links.Link
 
 func (m memStore) Lookup(_ context.Context, _, code string) (links.Link, error) {

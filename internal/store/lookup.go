@@ -32,7 +32,7 @@ var (
 )
 
 // Lookup returns the live link for (domain, code), or links.ErrNotFound when there is none or
-// only a tombstone. Validity windows and suspension are the caller's to apply (links.Resolve).
+// only a tombstone. Validity windows and suspension are the caller's to apply (links.Link.Decide).
 //
 // It is the redirector's PostgreSQL tier, run on every miss of its caches, so it skips pgx's
 // row scanning: through PgBouncer every query runs in QueryExecModeExec, whose results come as
