@@ -110,10 +110,8 @@ func (z zeroTimeScanner) ScanTimestamptz(v pgtype.Timestamptz) error {
 	return nil
 }
 
-// linkColumnList joins the link columns' names, each with prefix: "u.target, u.redirect_type, …".
-func linkColumnList(prefix string) string {
-	return prefix + strings.Join(linkColumnNames(), ", "+prefix)
-}
+// linkColumnList joins the link columns' names: "target, redirect_type, …".
+func linkColumnList() string { return strings.Join(linkColumnNames(), ", ") }
 
 func linkColumnNames() []string {
 	names := make([]string, len(linkColumns))

@@ -28,7 +28,7 @@ import (
 // takes a new version from urls_version_seq.
 
 // rowColumns are the urls columns scanRow reads, in its order.
-var rowColumns = "domain, code, " + linkColumnList("") + ", version, deleted, install_id, created_at, updated_at"
+var rowColumns = "domain, code, " + linkColumnList() + ", version, deleted, install_id, created_at, updated_at"
 
 var (
 	getRowSQL = "SELECT " + rowColumns + " FROM urls WHERE domain = $1 AND code = $2"
@@ -101,7 +101,7 @@ SELECT count(*) FROM gone`
 
 // apiInsertColumns are the columns an API create writes, in the order of its values: the key,
 // the link's columns, then its claim time and version.
-var apiInsertColumns = "domain, code, " + linkColumnList("") + ", created_at, version"
+var apiInsertColumns = "domain, code, " + linkColumnList() + ", created_at, version"
 
 // createdColumns are what an API create reads back: the rest of the stored row is the link as
 // sent (see createdRow). Reading all eighteen columns of a thousand rows back, in the text
@@ -168,7 +168,7 @@ const emptyBatchTableSQL = `DELETE FROM api_batch`
 var insertAPIBatchSQL = `
 WITH ins AS (
 	INSERT INTO urls AS u (` + apiInsertColumns + `)
-	SELECT domain, code, ` + linkColumnList("") + `, now(), nextval('urls_version_seq')
+	SELECT domain, code, ` + linkColumnList() + `, now(), nextval('urls_version_seq')
 	FROM api_batch
 	` + reviveTombstone + `
 	RETURNING domain, code, ` + createdColumns + `
@@ -212,5 +212,5 @@ var (
 
 // lookupSQL reads a link's own columns: the key is the caller's, and tombstone, installation
 // and timestamps are not part of a link. decodeLookup reads them in this order.
-var lookupSQL = "SELECT " + linkColumnList("") + `, version
+var lookupSQL = "SELECT " + linkColumnList() + `, version
 	FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted`
