@@ -119,7 +119,7 @@ func newFixtureWithKeys(t *testing.T, keys *api.Keys) *fixture {
 	}
 	f.h = redirect.NewServer(redirect.Deps{
 		Links: f.resolver(reader, log), Logger: log, API: apiHandler,
-		Config: redirect.Config{DefaultDomain: testHost, Domains: []string{otherHost}},
+		Config: redirect.Config{Site: testSite(t, otherHost)},
 	})
 	return f
 }

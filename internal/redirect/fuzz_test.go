@@ -100,9 +100,10 @@ func FuzzServeCode(f *testing.F) {
 	known := map[string]links.Link{
 		"/abc": {Code: "abc", Target: "https://example.com/t?k=v#frag", RedirectType: 302, ForwardQuery: true, Version: 1},
 	}
+	site := mustSite(f, "sho.rt", "go.example.com")
 	f.Fuzz(func(t *testing.T, host, p, query string) {
 		h := NewServer(Deps{
-			Links: mapResolver{t: t, links: known}, Config: Config{DefaultDomain: "sho.rt", Domains: []string{"go.example.com"}},
+			Links: mapResolver{t: t, links: known}, Config: Config{Site: site},
 			Now: func() time.Time { return time.Unix(1_800_000_000, 0) },
 		})
 		req := httptest.NewRequest("GET", "/", nil)
