@@ -194,11 +194,7 @@ func zapLevel() zapcore.Level {
 // newNamespace gives a test a namespace of its own.
 // testInstallation serves testDefaultDomain and stamps rows with testInstallID.
 func testInstallation() Installation {
-	site, err := links.NewSite(testDefaultDomain, nil, "")
-	if err != nil {
-		panic(err) // a constant that is a valid domain
-	}
-	return Installation{Site: site, InstallID: testInstallID}
+	return Installation{Site: links.MustSite(testDefaultDomain), InstallID: testInstallID}
 }
 
 func newNamespace(t *testing.T) string {

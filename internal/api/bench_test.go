@@ -60,14 +60,6 @@ func (m *memoryStore) CreateAPILinks(_ context.Context, ls []links.Link, encode 
 	return out, nil
 }
 
-func mustSite(b *testing.B, defaultDomain string) links.Site {
-	site, err := links.NewSite(defaultDomain, nil, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return site
-}
-
 func benchHandler(b *testing.B) http.Handler {
 	b.Helper()
 	keys, err := LoadKeys(strings.NewReader("bench:bench-key-0123456789\n"))
@@ -79,7 +71,7 @@ func benchHandler(b *testing.B) http.Handler {
 		b.Fatal(err)
 	}
 	h, err := NewHandler(Deps{Store: &memoryStore{}, Codec: codec, Keys: keys,
-		Config: Config{Site: mustSite(b, "sho.rt"), Blocked: []string{"evil.example"}}})
+		Config: Config{Site: links.MustSite("sho.rt"), Blocked: []string{"evil.example"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -112,14 +112,14 @@ func newFixtureWithKeys(t *testing.T, keys *api.Keys) *fixture {
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	apiHandler, err := api.NewHandler(api.Deps{
 		Store: apiStore, Codec: f.codec, Keys: keys, Metrics: api.NewMetrics(f.reg), Logger: log,
-		Config: api.Config{Site: testSite(t, otherHost)},
+		Config: api.Config{Site: links.MustSite(testHost, otherHost)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.h = redirect.NewServer(redirect.Deps{
 		Links: f.resolver(reader, log), Logger: log, API: apiHandler,
-		Config: redirect.Config{Site: testSite(t, otherHost)},
+		Config: redirect.Config{Site: links.MustSite(testHost, otherHost)},
 	})
 	return f
 }
@@ -133,16 +133,6 @@ func (f *fixture) resolver(st *store.Store, log *slog.Logger) *redirect.Resolver
 	go func() { defer close(done); r.Run(ctx, nil) }()
 	f.t.Cleanup(func() { cancel(); <-done; r.Close() })
 	return r
-}
-
-// testSite serves testHost by default and the further domains given.
-func testSite(t testing.TB, domains ...string) links.Site {
-	t.Helper()
-	site, err := links.NewSite(testHost, domains, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return site
 }
 
 func openStore(t *testing.T, url string, opts store.Options) *store.Store {

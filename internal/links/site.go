@@ -71,6 +71,16 @@ func NewSite(defaultDomain string, domains []string, baseURL string) (Site, erro
 	return s, nil
 }
 
+// MustSite is NewSite without a base URL for domains known to be valid, such as constants in
+// tests; it panics on an invalid one.
+func MustSite(defaultDomain string, domains ...string) Site {
+	s, err := NewSite(defaultDomain, domains, "")
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // DefaultDomain is the normalized default domain.
 func (s Site) DefaultDomain() string { return s.defaultDomain }
 

@@ -71,3 +71,15 @@ func TestSite(t *testing.T) {
 		t.Errorf("NewSite with no default domain = %v, want an error naming it", err)
 	}
 }
+
+func TestMustSitePanicsOnABadDomain(t *testing.T) {
+	if got := links.MustSite("sho.rt", "go.example").Served(); !slices.Equal(got, []string{"sho.rt", "go.example"}) {
+		t.Errorf("MustSite served %q", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustSite accepted a bad domain")
+		}
+	}()
+	links.MustSite("bad domain")
+}

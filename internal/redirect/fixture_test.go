@@ -106,21 +106,11 @@ func (f *fixture) resolver(o redirect.Options, subscribe bool, st redirect.DBTie
 	return r
 }
 
-// testSite serves testHost as the default domain and the further domains given.
-func testSite(t testing.TB, domains ...string) links.Site {
-	t.Helper()
-	site, err := links.NewSite(testHost, domains, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return site
-}
-
 // server is the redirector's handler on r, serving testHost as the default domain and
 // otherHost besides, unless cfg names a site itself.
 func (f *fixture) server(r redirect.LinkResolver, cfg redirect.Config) http.Handler {
 	if cfg.Site.DefaultDomain() == "" {
-		cfg.Site = testSite(f.t, otherHost)
+		cfg.Site = links.MustSite(testHost, otherHost)
 	}
 	return redirect.NewServer(redirect.Deps{
 		Links: r, Visits: f.visits, Metrics: f.metrics, Config: cfg, Now: func() time.Time { return f.now }, Logger: f.log(),

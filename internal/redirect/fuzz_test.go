@@ -100,7 +100,7 @@ func FuzzServeCode(f *testing.F) {
 	known := map[string]links.Link{
 		"/abc": {Code: "abc", Target: "https://example.com/t?k=v#frag", RedirectType: 302, ForwardQuery: true, Version: 1},
 	}
-	site := mustSite(f, "sho.rt", "go.example.com")
+	site := links.MustSite("sho.rt", "go.example.com")
 	f.Fuzz(func(t *testing.T, host, p, query string) {
 		h := NewServer(Deps{
 			Links: mapResolver{t: t, links: known}, Config: Config{Site: site},

@@ -29,16 +29,6 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// mustSite serves defaultDomain and the further domains given.
-func mustSite(tb testing.TB, defaultDomain string, domains ...string) links.Site {
-	tb.Helper()
-	site, err := links.NewSite(defaultDomain, domains, "")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return site
-}
-
 // A code is a slice of the request's path, and the path of its whole request line, query
 // included (up to a megabyte). What outlives the request — the caches' keys and entries, a
 // visit held while PostgreSQL is down — must not be such a slice, or it keeps the line alive:
@@ -50,7 +40,7 @@ func TestNothingKeptIsASliceOfTheRequestLine(t *testing.T) {
 	res := NewResolver(ResolverDeps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer res.Close()
 	visits := &keptVisits{}
-	h := NewServer(Deps{Links: res, Visits: visits, Config: Config{Site: mustSite(t, "sho.rt")}})
+	h := NewServer(Deps{Links: res, Visits: visits, Config: Config{Site: links.MustSite("sho.rt")}})
 
 	query := "?q=" + strings.Repeat("x", 64<<10)
 	lines := make([]string, 0, 2)

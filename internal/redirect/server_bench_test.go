@@ -42,7 +42,7 @@ func BenchmarkServeFromMemory(b *testing.B) {
 	}
 	res := NewResolver(ResolverDeps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer res.Close()
-	h := NewServer(Deps{Links: res, Config: Config{Site: mustSite(b, "sho.rt")}})
+	h := NewServer(Deps{Links: res, Config: Config{Site: links.MustSite("sho.rt")}})
 	reqs := make([]*http.Request, 0, len(st))
 	for code := range st {
 		r := httptest.NewRequest("GET", "/"+code, nil)
