@@ -155,7 +155,7 @@ func ghostHolds(t *testing.T, code string) {
 func testReconciler(c client.Client) *ShortLinkReconciler {
 	return &ShortLinkReconciler{
 		Client: c, Store: db, Cache: linkCache, Policy: &policy, States: NewLinkStates(),
-		Config: Config{DefaultDomain: testDefaultDomain, BaseURL: "https://" + testDefaultDomain, InstallID: testInstallID},
+		Installation: testInstallation(),
 	}
 }
 
@@ -201,7 +201,7 @@ func TestDomainMoveReleasesTheOldRowWhateverTheOutcome(t *testing.T) {
 // the code claimed now when an older row is still live during a domain move.
 func TestVisitsAreTheCurrentHoldersRowOnly(t *testing.T) {
 	ns := newNamespace(t)
-	rollup := VisitsRollup(k8s, db, Config{DefaultDomain: testDefaultDomain, InstallID: testInstallID})
+	rollup := VisitsRollup(k8s, db, testInstallation())
 	runRollup := func() {
 		t.Helper()
 		if err := rollup(context.Background()); err != nil {
@@ -290,7 +290,7 @@ func TestNewInstallIDRestampsUnchangedRows(t *testing.T) {
 	before, _ := row(t, "", "restamp")
 
 	r := testReconciler(k8s)
-	r.Config.InstallID = "renamed-install"
+	r.Installation.InstallID = "renamed-install"
 	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(sl)}); err != nil {
 		t.Fatal(err)
 	}

@@ -47,13 +47,11 @@ type LinkCache interface {
 	Publish(ctx context.Context, inv cache.Invalidation) error
 }
 
-// Config is what the reconciler needs to know of the platform.
-type Config struct {
-	// DefaultDomain is served for ShortLinks without spec.domain; such links are stored with
-	// domain ''.
-	DefaultDomain string
-	// BaseURL prefixes the short URL of links on the default domain, e.g. https://sho.rt.
-	BaseURL string
+// Installation is what the reconciler and the visits rollup know of this installation.
+type Installation struct {
+	// Site holds the served domains and the short URLs: where a ShortLink's row is stored
+	// (links on the default domain under '') and what its status.url reads.
+	Site links.Site
 	// InstallID stamps the rows this installation writes, so garbage collection never
 	// touches another installation's rows in a shared database.
 	InstallID string

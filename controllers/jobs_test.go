@@ -82,7 +82,7 @@ func TestVisitsRollupWritesOnlyWhatMoved(t *testing.T) {
 	visited := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	mustExec(t, `INSERT INTO url_stats (domain, code, visits, last_visit_at) VALUES ('', 'counted', 42, $1)
 		ON CONFLICT (domain, code) DO UPDATE SET visits = 42, last_visit_at = $1`, visited)
-	rollup := VisitsRollup(k8s, db, Config{DefaultDomain: testDefaultDomain, InstallID: testInstallID})
+	rollup := VisitsRollup(k8s, db, testInstallation())
 	if err := rollup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

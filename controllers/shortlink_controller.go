@@ -39,12 +39,12 @@ import (
 // ShortLinkReconciler syncs every declared ShortLink into PostgreSQL and Redis.
 type ShortLinkReconciler struct {
 	client.Client
-	Store    LinkStore
-	Cache    LinkCache
-	Policy   *PolicySource
-	Recorder events.EventRecorder
-	Config   Config
-	States   *LinkStates
+	Store        LinkStore
+	Cache        LinkCache
+	Policy       *PolicySource
+	Recorder     events.EventRecorder
+	Installation Installation
+	States       *LinkStates
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }

@@ -40,25 +40,19 @@ func (c claim) key() string { return c.domain + "/" + c.code }
 // claimOf derives the effective claim: spec.code or the name, and spec.domain with the
 // default domain folded to ” so that both spellings of one link share a row.
 func (r *ShortLinkReconciler) claimOf(sl *linksv1.ShortLink) claim {
-	return claimFor(sl, r.Config.DefaultDomain)
+	return claimFor(sl, r.Installation.Site)
 }
 
-func claimFor(sl *linksv1.ShortLink, defaultDomain string) claim {
-	c := claim{domain: sl.Spec.Domain, code: sl.Spec.Code}
+func claimFor(sl *linksv1.ShortLink, site links.Site) claim {
+	c := claim{domain: site.StoredDomain(sl.Spec.Domain), code: sl.Spec.Code}
 	if c.code == "" {
 		c.code = sl.Name
-	}
-	if c.domain == defaultDomain {
-		c.domain = ""
 	}
 	return c
 }
 
 func (r *ShortLinkReconciler) shortURL(c claim) string {
-	if c.domain == "" {
-		return r.Config.BaseURL + "/" + c.code
-	}
-	return "https://" + c.domain + "/" + c.code
+	return r.Installation.Site.ShortURL(c.domain, c.code)
 }
 
 // desiredLink builds the normalised link a ShortLink declares and checks it against the
@@ -103,7 +97,7 @@ func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links
 // records an outcome, so the status still tells whether the claim is eligible since creation.
 func (r *ShortLinkReconciler) syncRow(ctx context.Context, sl *linksv1.ShortLink, l links.Link) (int64, bool, error) {
 	d := store.Declared{
-		Link: l, CreatedAt: sl.CreationTimestamp.Time, InstallID: r.Config.InstallID,
+		Link: l, CreatedAt: sl.CreationTimestamp.Time, InstallID: r.Installation.InstallID,
 		EligibleSinceCreation: eligibleSinceCreation(sl),
 	}
 	row, err := r.Store.Get(ctx, l.Domain, l.Code)

@@ -164,8 +164,8 @@ func runManager(ctx context.Context, resync time.Duration, namespace string) (<-
 	}
 	r := &ShortLinkReconciler{
 		Client: mgr.GetClient(), Store: db, Cache: linkCache, Policy: &policy, States: NewLinkStates(),
-		Recorder: mgr.GetEventRecorder("shortlink-controller"),
-		Config:   Config{DefaultDomain: testDefaultDomain, BaseURL: "https://" + testDefaultDomain, InstallID: testInstallID},
+		Recorder:     mgr.GetEventRecorder("shortlink-controller"),
+		Installation: testInstallation(),
 	}
 	var changes <-chan event.GenericEvent
 	if namespace == "" {
@@ -192,6 +192,11 @@ func zapLevel() zapcore.Level {
 }
 
 // newNamespace gives a test a namespace of its own.
+// testInstallation serves testDefaultDomain and stamps rows with testInstallID.
+func testInstallation() Installation {
+	return Installation{Site: links.MustSite(testDefaultDomain), InstallID: testInstallID}
+}
+
 func newNamespace(t *testing.T) string {
 	t.Helper()
 	name := fmt.Sprintf("t%d", nsCounter.Add(1))

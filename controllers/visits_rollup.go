@@ -38,9 +38,9 @@ type VisitTotaler interface {
 // one apiserver write per visit. Visits belong to the holder: a ShortLink shows the count of
 // the row it holds for the code it claims now, and 0 when it holds none (it lost the code,
 // gave it up or waits for it), never the count of a row it held under an earlier spec.
-func VisitsRollup(c client.Client, totals VisitTotaler, cfg Config) func(context.Context) error {
+func VisitsRollup(c client.Client, totals VisitTotaler, inst Installation) func(context.Context) error {
 	return func(ctx context.Context) error {
-		all, err := totals.VisitTotals(ctx, cfg.InstallID)
+		all, err := totals.VisitTotals(ctx, inst.InstallID)
 		if err != nil {
 			return fmt.Errorf("read visit totals: %w", err)
 		}
@@ -54,7 +54,7 @@ func VisitsRollup(c client.Client, totals VisitTotaler, cfg Config) func(context
 		}
 		for i := range list.Items {
 			sl := &list.Items[i]
-			t := byClaim[claimFor(sl, cfg.DefaultDomain)]
+			t := byClaim[claimFor(sl, inst.Site)]
 			if t.OwnerUID != string(sl.UID) {
 				t = store.VisitTotal{} // another claimant's row, or none
 			}

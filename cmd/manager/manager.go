@@ -76,7 +76,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	r := &controllers.ShortLinkReconciler{
 		Client: mgr.GetClient(), Store: d.store, Cache: d.cache, Policy: policy.current,
 		Recorder: mgr.GetEventRecorder("shortlink-controller"), States: states,
-		Config: controllers.Config{DefaultDomain: o.defaultDomain, BaseURL: o.baseURL, InstallID: o.installID},
+		Installation: o.installation(),
 	}
 	if err := r.SetupWithManager(ctx, mgr, o.maxConcurrent, policy.changed); err != nil {
 		return nil, fmt.Errorf("set up reconciler: %w", err)
@@ -96,7 +96,7 @@ func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher
 		policy,
 		manager.RunnableFunc(func(ctx context.Context) error { return watchDependencies(ctx, d, depUp) }),
 		&controllers.Job{Name: "visits-rollup", Interval: o.visitsInterval, Runs: runs,
-			Run: controllers.VisitsRollup(mgr.GetClient(), d.store, controllers.Config{DefaultDomain: o.defaultDomain, InstallID: o.installID})},
+			Run: controllers.VisitsRollup(mgr.GetClient(), d.store, o.installation())},
 		&controllers.Job{Name: "maintenance", Interval: o.maintInterval, Runs: runs,
 			Run: controllers.Maintenance(d.store, o.visitRetention, o.tombstoneKeep, time.Now)},
 		&controllers.Job{Name: "garbage-collection", Interval: o.gcInterval, Runs: runs, Run: gc.Run},

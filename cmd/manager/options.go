@@ -19,10 +19,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/shortlink-dev/shortlink/controllers"
 	"github.com/shortlink-dev/shortlink/internal/envflag"
+	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
 // options are the manager's flags; each has an environment variable twin, which gives the
@@ -34,6 +35,7 @@ type options struct {
 	domains            string
 	baseURL            string
 	installID          string
+	site               links.Site // from defaultDomain, domains and baseURL
 	blocklistFile      string
 	resyncInterval     time.Duration
 	visitsInterval     time.Duration
@@ -95,9 +97,15 @@ func (o *options) validate() error {
 	case o.resyncInterval <= 0 || o.visitsInterval <= 0 || o.gcInterval <= 0 || o.maintInterval <= 0:
 		return fmt.Errorf("intervals must be positive")
 	}
-	if o.baseURL == "" {
-		o.baseURL = "https://" + o.defaultDomain
+	site, err := links.NewSite(o.defaultDomain, links.SplitDomains(o.domains), o.baseURL)
+	if err != nil {
+		return err
 	}
-	o.baseURL = strings.TrimRight(o.baseURL, "/")
+	o.site = site
 	return nil
+}
+
+// installation is what the reconciler and the visits rollup know of this installation.
+func (o *options) installation() controllers.Installation {
+	return controllers.Installation{Site: o.site, InstallID: o.installID}
 }

@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -41,13 +40,7 @@ type policyWatcher struct {
 }
 
 func newPolicyWatcher(o options) (*policyWatcher, error) {
-	served := []string{o.defaultDomain}
-	for _, d := range strings.Split(o.domains, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			served = append(served, d)
-		}
-	}
-	p, err := links.NewPolicyFile(served, o.blocklistFile)
+	p, err := o.site.PolicyFile(o.blocklistFile)
 	if err != nil {
 		return nil, err
 	}

@@ -135,7 +135,7 @@ func (d *deps) buildAPI(ctx context.Context, o options, log *slog.Logger) error 
 	if d.api, err = store.Open(ctx, o.databaseURL, dbOpts); err != nil {
 		return fmt.Errorf("open api pool: %w", err)
 	}
-	cfg := api.Config{DefaultDomain: o.defaultDomain, Domains: o.domainList(), DefaultURL: o.api.defaultURL}
+	cfg := api.Config{Site: o.site}
 	o.api.limits.config(&cfg)
 	d.handler, err = api.NewHandler(api.Deps{
 		Store: d.api, Codec: codec, Keys: keys, Metrics: api.NewMetrics(d.registry), Logger: log,

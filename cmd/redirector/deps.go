@@ -76,7 +76,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	)
 	d.metrics = redirect.NewMetrics(d.registry)
 	if o.stats {
-		d.visits = stats.New(d.stats.Pool(), stats.Options{
+		d.visits = stats.New(d.stats, stats.Options{
 			Registerer: d.registry, Logger: log, ShutdownTimeout: o.flushBudget(),
 			MaxPendingBytes: o.pendingVisitBytes(containerMemoryLimit),
 		})
@@ -94,7 +94,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	} else {
 		log.Warn("No --redis-url: running without the Redis tier and without pub/sub invalidation")
 	}
-	if d.policy, err = links.NewPolicyFile(append([]string{o.defaultDomain}, o.domainList()...), o.api.blocklistFile); err != nil {
+	if d.policy, err = o.site.PolicyFile(o.api.blocklistFile); err != nil {
 		return d, err
 	}
 	rd.Policy = d.policy.Policy

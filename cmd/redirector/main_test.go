@@ -62,7 +62,7 @@ func TestEnvironmentTwins(t *testing.T) {
 		o.localSize != -1 || !o.databaseDirect || o.metricsAddr != ":9090" || o.logLevel.String() != "DEBUG" {
 		t.Fatalf("options = %+v", o)
 	}
-	if got := o.domainList(); len(got) != 2 || got[0] != "a.example" || got[1] != "b.example" {
+	if got := o.site.Domains(); len(got) != 2 || got[0] != "a.example" || got[1] != "b.example" {
 		t.Fatalf("domains = %q", got)
 	}
 }

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/shortlink-dev/shortlink/internal/envflag"
@@ -40,6 +39,7 @@ type options struct {
 	lookupConns, statsConns     int
 	redisURL                    string
 	defaultDomain, domains      string
+	site                        links.Site // from defaultDomain, domains and the API's --base-url
 	notFoundURL, unknownHostURL string
 	localSize, negativeSize     int
 	localTTL, negativeTTL       time.Duration
@@ -118,11 +118,11 @@ func (o *options) validate() error {
 	if o.statsMaxPendingBytes < 0 {
 		return errors.New("--stats-max-pending-bytes must not be negative")
 	}
-	for _, d := range append(o.domainList(), o.defaultDomain) {
-		if _, err := links.NormalizeDomain(d); err != nil {
-			return fmt.Errorf("served domain %q: %w", d, err)
-		}
+	site, err := links.NewSite(o.defaultDomain, links.SplitDomains(o.domains), o.api.defaultURL)
+	if err != nil {
+		return err
 	}
+	o.site = site
 	for name, u := range map[string]string{"--not-found-url": o.notFoundURL, "--unknown-host-url": o.unknownHostURL} {
 		if _, err := links.NormalizeTarget(u); u != "" && err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -146,14 +146,4 @@ func (o *options) pendingVisitBytes(containerLimit func() (int64, bool)) int64 {
 		return limit / 4
 	}
 	return stats.DefaultMaxPendingBytes
-}
-
-func (o *options) domainList() []string {
-	var out []string
-	for d := range strings.SplitSeq(o.domains, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			out = append(out, d)
-		}
-	}
-	return out
 }

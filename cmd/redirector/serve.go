@@ -50,7 +50,7 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 			Links: d.resolver, Visits: d.visitRecorder(), Metrics: d.metrics, Logger: log, Ready: ready.Load,
 			API: redirectorAPI(o, d),
 			Config: redirect.Config{
-				DefaultDomain: o.defaultDomain, Domains: o.domainList(), NotFoundURL: o.notFoundURL,
+				Site: o.site, NotFoundURL: o.notFoundURL,
 				UnknownHostURL: o.unknownHostURL, PermanentMaxAge: o.permanentMaxAge,
 			},
 		}),

@@ -71,7 +71,7 @@ func benchHandler(b *testing.B) http.Handler {
 		b.Fatal(err)
 	}
 	h, err := NewHandler(Deps{Store: &memoryStore{}, Codec: codec, Keys: keys,
-		Config: Config{DefaultDomain: "sho.rt", Blocked: []string{"evil.example"}}})
+		Config: Config{Site: links.MustSite("sho.rt"), Blocked: []string{"evil.example"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

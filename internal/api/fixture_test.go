@@ -112,14 +112,14 @@ func newFixtureWithKeys(t *testing.T, keys *api.Keys) *fixture {
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	apiHandler, err := api.NewHandler(api.Deps{
 		Store: apiStore, Codec: f.codec, Keys: keys, Metrics: api.NewMetrics(f.reg), Logger: log,
-		Config: api.Config{DefaultDomain: testHost, Domains: []string{otherHost}},
+		Config: api.Config{Site: links.MustSite(testHost, otherHost)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.h = redirect.NewServer(redirect.Deps{
 		Links: f.resolver(reader, log), Logger: log, API: apiHandler,
-		Config: redirect.Config{DefaultDomain: testHost, Domains: []string{otherHost}},
+		Config: redirect.Config{Site: links.MustSite(testHost, otherHost)},
 	})
 	return f
 }

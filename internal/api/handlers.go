@@ -157,13 +157,13 @@ func (s *server) domain(r *http.Request, field optional[string]) (string, error)
 		d = r.URL.Query().Get("domain")
 	}
 	if d == "" {
-		return "", allowDomain(r.Context(), s.defaultDomain)
+		return "", allowDomain(r.Context(), s.site.DefaultDomain())
 	}
 	n, err := links.NormalizeDomain(d)
 	if err != nil {
 		return "", links.WithField(err, "domain")
 	}
-	if n == s.defaultDomain {
+	if s.site.StoredDomain(n) == "" {
 		return "", allowDomain(r.Context(), n)
 	}
 	if err := s.policy().CheckDomain(n); err != nil {
@@ -180,9 +180,4 @@ func (s *server) apiPath(domain, code string) string {
 	return p
 }
 
-func (s *server) shortURL(domain, code string) string {
-	if domain == "" {
-		return s.defaultURL + "/" + code
-	}
-	return "https://" + domain + "/" + code
-}
+func (s *server) shortURL(domain, code string) string { return s.site.ShortURL(domain, code) }

@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/shortlink-dev/shortlink/internal/api"
+	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
 // The API reads a target's host as a browser does (WHATWG URL host parsing): the row holds the
@@ -76,7 +77,7 @@ func TestAPIBlockedAddressBlocksEverySpelling(t *testing.T) {
 	f := newFixture(t)
 	h, err := api.NewHandler(api.Deps{
 		Store: f.writer, Codec: f.codec, Keys: testKeysFor(t),
-		Config: api.Config{DefaultDomain: testHost, Blocked: []string{"127.0.0.1"}},
+		Config: api.Config{Site: links.MustSite(testHost), Blocked: []string{"127.0.0.1"}},
 	})
 	if err != nil {
 		t.Fatal(err)

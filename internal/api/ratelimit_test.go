@@ -74,7 +74,7 @@ func newLimitedAPIs(t *testing.T, redisURL string, n int, cfg api.Config) []limi
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DefaultDomain = testHost
+	cfg.Site = links.MustSite(testHost)
 	out := make([]limitedAPI, n)
 	for i := range out {
 		rdb, err := cache.NewClient(redisURL, cache.ClientOptions{Name: fmt.Sprintf("api-test-%d", i)})

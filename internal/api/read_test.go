@@ -136,7 +136,7 @@ func TestVisitsSeries(t *testing.T) {
 		}
 		return tm
 	}
-	visits := stats.New(f.writer.Pool(), stats.Options{PodID: t.Name(), Registerer: prometheus.NewRegistry()})
+	visits := stats.New(f.writer, stats.Options{PodID: t.Name(), Registerer: prometheus.NewRegistry()})
 	for _, v := range []struct{ at, domain string }{
 		{"2026-05-01T09:59:59Z", ""},        // before from's bucket
 		{"2026-05-01T10:00:00Z", ""},        // 10:00, though before from itself

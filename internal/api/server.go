@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,15 +46,11 @@ type Store interface {
 
 // Config is what the operator of the redirector configures for the API.
 type Config struct {
-	// DefaultDomain is the host serving links stored with domain ""; required.
-	DefaultDomain string
-	// Domains are the further served hosts a link may ask for.
-	Domains []string
+	// Site holds the served domains (the default one is required; its links are stored with
+	// domain "") and the short URLs answered for links.
+	Site links.Site
 	// Blocked are hosts (and their subdomains) no link may target, when Deps.Policy is nil.
 	Blocked []string
-	// DefaultURL is where the default domain is reached, the start of the short URLs answered
-	// for its links; default "https://" + DefaultDomain. Other domains' are https://<domain>/.
-	DefaultURL string
 	// IPLimit and KeyLimit are the rate limits per client IP (IPv6: per /64) and per API key,
 	// enforced with Deps.Limiter; a zero Rate disables one.
 	IPLimit, KeyLimit cache.Limit
@@ -83,17 +78,16 @@ type Deps struct {
 }
 
 type server struct {
-	mux           *http.ServeMux
-	store         Store
-	codec         *links.Codec
-	keys          *Keys
-	metrics       *Metrics
-	log           *slog.Logger
-	policy        func() *links.Policy
-	defaultDomain string
-	defaultURL    string
-	now           func() time.Time
-	limits        rateLimits
+	mux     *http.ServeMux
+	store   Store
+	codec   *links.Codec
+	keys    *Keys
+	metrics *Metrics
+	log     *slog.Logger
+	policy  func() *links.Policy
+	site    links.Site
+	now     func() time.Time
+	limits  rateLimits
 }
 
 // NewHandler returns the create API's handler for paths under /api/v1/. Every request needs
@@ -102,14 +96,13 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if d.Store == nil || d.Codec == nil {
 		return nil, errors.New("new api handler: store and codec are required")
 	}
-	def, err := links.NormalizeDomain(d.Config.DefaultDomain)
-	if err != nil {
-		return nil, fmt.Errorf("new api handler: default domain: %w", err)
+	if d.Config.Site.DefaultDomain() == "" {
+		return nil, errors.New("new api handler: a site with a default domain is required")
 	}
 	s := &server{store: d.Store, codec: d.Codec, keys: d.Keys, metrics: d.Metrics, log: d.Logger,
-		policy: d.Policy, defaultDomain: def, defaultURL: strings.TrimSuffix(d.Config.DefaultURL, "/"), now: time.Now}
+		policy: d.Policy, site: d.Config.Site, now: time.Now}
 	if s.policy == nil {
-		policy, err := links.NewPolicy(append([]string{def}, d.Config.Domains...), d.Config.Blocked)
+		policy, err := links.NewPolicy(s.site.Served(), d.Config.Blocked)
 		if err != nil {
 			return nil, fmt.Errorf("new api handler: %w", err)
 		}
@@ -120,9 +113,6 @@ func NewHandler(d Deps) (http.Handler, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.defaultURL == "" {
-		s.defaultURL = "https://" + def
 	}
 	s.keys.reportTo(s.metrics)
 	s.limits = newRateLimits(d)

@@ -33,6 +33,16 @@ var everyField = links.Link{
 	OwnerUID: "0b7a3c1e-9a52-4b1f-8f5e-0e6c1d2f3a4b", Version: 42,
 }
 
+// everyField must set every links.Link field, so the round trips below cover a new one.
+func TestEveryFieldIsSet(t *testing.T) {
+	l := reflect.ValueOf(everyField)
+	for i := range l.NumField() {
+		if l.Field(i).IsZero() {
+			t.Errorf("everyField leaves links.Link.%s at its zero value: set it", l.Type().Field(i).Name)
+		}
+	}
+}
+
 func TestBinaryPayloadRoundTrips(t *testing.T) {
 	for _, l := range []links.Link{
 		everyField,

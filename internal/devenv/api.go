@@ -22,13 +22,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
-// devRateLimit is the per-client-IP and per-key rate (and twice it the burst) of the dev
-// redirectors' create API. Every local client is 127.0.0.1, so the production default of 5
-// requests a second per IP would refuse a shell loop or a test; the limiter stays on (not 0),
-// so the Redis path runs here as it does in a cluster.
-const devRateLimit = "1000"
+// devRateLimit is the per-client-IP and per-key rate, in requests a second, of the dev
+// redirectors' create API, and devBurst, ten times it, their burst. Every local client is
+// 127.0.0.1, so the production default of 5 requests a second per IP would refuse a shell loop
+// or a test; the limiter stays on (not 0), so the Redis path runs here as it does in a cluster.
+const (
+	devRateLimit = 1000
+	devBurst     = 10 * devRateLimit
+)
 
 // apiFiles are the create API's secrets for this run, made fresh by writeAPIFiles.
 type apiFiles struct {
@@ -60,8 +64,8 @@ func (p *Platform) apiEnv() []string {
 		"API=true",
 		"API_KEYS_FILE=" + p.api.keysFile,
 		"API_CODE_KEY_FILE=" + p.api.codeKeyFile,
-		"API_IP_RATE=" + devRateLimit, "API_IP_BURST=" + devRateLimit + "0",
-		"API_KEY_RATE=" + devRateLimit, "API_KEY_BURST=" + devRateLimit + "0",
+		"API_IP_RATE=" + strconv.Itoa(devRateLimit), "API_IP_BURST=" + strconv.Itoa(devBurst),
+		"API_KEY_RATE=" + strconv.Itoa(devRateLimit), "API_KEY_BURST=" + strconv.Itoa(devBurst),
 	}
 }
 

@@ -15,10 +15,11 @@ limitations under the License.
 */
 
 // Package links holds the Shortlink domain: the Link type and how a link answers a request
-// (Resolve), the rules that make a short code, target URL or domain acceptable and canonical
-// (ValidCode, NormalizeTarget, NormalizeDomain), the URL policy that refuses redirect loops,
-// blocklisted hosts and homograph hosts (Policy), and the generation of short codes from a
-// sequence (Codec).
+// (Link.Decide), the rules that make a short code, target URL or domain acceptable and
+// canonical (ValidCode, NormalizeTarget, NormalizeDomain), what an installation serves and how
+// its short URLs read (Site: the default domain stored as "", the base URL, the domain list),
+// the URL policy that refuses redirect loops, blocklisted hosts and homograph hosts (Policy),
+// and the generation of short codes from a sequence (Codec).
 //
 // It is shared by the operator, the redirector and the create API, so it must stay pure: no I/O
 // of any kind (no database, cache, network, files or Kubernetes imports), no clocks (callers pass

@@ -17,6 +17,7 @@ limitations under the License.
 package links
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -52,4 +53,47 @@ func TestSameDeclaration(t *testing.T) {
 			t.Errorf("a change of %s is not seen", name)
 		}
 	}
+}
+
+// SameDeclaration lists Link's fields by hand: a field it leaves out would make the operator
+// keep a stale Redis entry. Every field but Version, changed, must be seen (issue 20 item 2).
+func TestSameDeclarationSeesEveryField(t *testing.T) {
+	base := Link{Domain: "d.example", Code: "c", Target: "https://example.com/", Tags: []string{"a"}}
+	typ := reflect.TypeFor[Link]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		if name == "Version" {
+			continue
+		}
+		other := base
+		other.Tags = []string{"a"}
+		if !changeField(reflect.ValueOf(&other).Elem().Field(i)) {
+			t.Errorf("no way to change field %s (%s): add one to changeField", name, typ.Field(i).Type)
+			continue
+		}
+		if base.SameDeclaration(other) {
+			t.Errorf("SameDeclaration does not see a change of %s", name)
+		}
+	}
+}
+
+// changeField sets f to a value other than the one it holds, and reports whether it could.
+func changeField(f reflect.Value) bool {
+	switch v := f.Addr().Interface().(type) {
+	case *string:
+		*v += "x"
+	case *int:
+		*v++
+	case *int64:
+		*v++
+	case *bool:
+		*v = !*v
+	case *time.Time:
+		*v = v.Add(time.Hour)
+	case *[]string:
+		*v = append(*v, "x")
+	default:
+		return false
+	}
+	return true
 }

@@ -128,7 +128,7 @@ func FuzzNormalizeTarget(f *testing.F) {
 		if again, err := links.NormalizeTarget(got); err != nil || again != got {
 			t.Fatalf("not idempotent: %q -> %q -> %q, %v", raw, got, again, err)
 		}
-		d := links.Link{Target: got, RedirectType: 302, ForwardQuery: true}.Resolve(time.Now(), "a=1")
+		d := links.Link{Target: got, RedirectType: 302, ForwardQuery: true}.Decide(time.Now(), "a=1")
 		if d.Outcome != links.Redirect {
 			t.Fatalf("normalized target %q does not resolve: %+v", got, d)
 		}

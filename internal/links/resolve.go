@@ -63,11 +63,11 @@ type Decision struct {
 	Location string
 }
 
-// Resolve decides how the link answers a request at now whose raw query string (without '?')
+// Decide decides how the link answers a request at now whose raw query string (without '?')
 // is rawQuery. It re-checks what it puts in Location rather than trusting the row, because the
 // row may have been edited by hand: a Location is never anything but http(s) and never carries
 // control characters, whatever the store holds.
-func (l Link) Resolve(now time.Time, rawQuery string) Decision {
+func (l Link) Decide(now time.Time, rawQuery string) Decision {
 	if l.Suspended || (!l.ValidSince.IsZero() && now.Before(l.ValidSince)) {
 		return Decision{Outcome: NotFound, Status: http.StatusNotFound}
 	}

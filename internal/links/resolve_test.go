@@ -24,7 +24,7 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-func TestResolve(t *testing.T) {
+func TestDecide(t *testing.T) {
 	since := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	until := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	base := links.Link{Code: "c", Target: "https://example.com/p", RedirectType: 302}
@@ -74,10 +74,10 @@ func TestResolve(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&l)
 			}
-			got := l.Resolve(tt.now, tt.query)
+			got := l.Decide(tt.now, tt.query)
 			want := links.Decision{Outcome: tt.outcome, Status: tt.status, Location: tt.location}
 			if got != want {
-				t.Errorf("Resolve = %+v, want %+v", got, want)
+				t.Errorf("Decide = %+v, want %+v", got, want)
 			}
 		})
 	}
@@ -111,7 +111,7 @@ func TestOutcomeString(t *testing.T) {
 	}
 }
 
-func FuzzResolve(f *testing.F) {
+func FuzzDecide(f *testing.F) {
 	f.Add("https://example.com/p?x#f", "", "a=1", 302, true, int64(0), int64(0), false)
 	f.Add("https://example.com/p", "https://example.com/over", "a=1#b", 301, true, int64(-10), int64(-5), false)
 	f.Add("javascript:alert(1)", "", "", 302, false, int64(0), int64(0), false)
@@ -126,7 +126,7 @@ func FuzzResolve(f *testing.F) {
 		if until != 0 {
 			l.ValidUntil = now.Add(time.Duration(until))
 		}
-		checkDecision(t, l.Resolve(now, query))
+		checkDecision(t, l.Decide(now, query))
 	})
 }
 

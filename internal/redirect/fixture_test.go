@@ -86,7 +86,7 @@ func openStore(t *testing.T, url string, opts store.Options) *store.Store {
 
 // resolver starts a Resolver on the fixture's reader (or st), following pub/sub when
 // subscribe is set, until the test ends.
-func (f *fixture) resolver(o redirect.Options, subscribe bool, st redirect.LinkStore) *redirect.Resolver {
+func (f *fixture) resolver(o redirect.Options, subscribe bool, st redirect.DBTier) *redirect.Resolver {
 	f.t.Helper()
 	if st == nil {
 		st = f.reader
@@ -107,10 +107,10 @@ func (f *fixture) resolver(o redirect.Options, subscribe bool, st redirect.LinkS
 }
 
 // server is the redirector's handler on r, serving testHost as the default domain and
-// otherHost besides, unless cfg names domains itself.
+// otherHost besides, unless cfg names a site itself.
 func (f *fixture) server(r redirect.LinkResolver, cfg redirect.Config) http.Handler {
-	if cfg.DefaultDomain == "" {
-		cfg.DefaultDomain, cfg.Domains = testHost, []string{otherHost}
+	if cfg.Site.DefaultDomain() == "" {
+		cfg.Site = links.MustSite(testHost, otherHost)
 	}
 	return redirect.NewServer(redirect.Deps{
 		Links: r, Visits: f.visits, Metrics: f.metrics, Config: cfg, Now: func() time.Time { return f.now }, Logger: f.log(),

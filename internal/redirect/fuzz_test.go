@@ -100,9 +100,10 @@ func FuzzServeCode(f *testing.F) {
 	known := map[string]links.Link{
 		"/abc": {Code: "abc", Target: "https://example.com/t?k=v#frag", RedirectType: 302, ForwardQuery: true, Version: 1},
 	}
+	site := links.MustSite("sho.rt", "go.example.com")
 	f.Fuzz(func(t *testing.T, host, p, query string) {
 		h := NewServer(Deps{
-			Links: mapResolver{t: t, links: known}, Config: Config{DefaultDomain: "sho.rt", Domains: []string{"go.example.com"}},
+			Links: mapResolver{t: t, links: known}, Config: Config{Site: site},
 			Now: func() time.Time { return time.Unix(1_800_000_000, 0) },
 		})
 		req := httptest.NewRequest("GET", "/", nil)
@@ -141,7 +142,7 @@ func FuzzWriteRedirect(f *testing.F) {
 	})
 }
 
-// Whatever a row holds and whatever a client sends as a query, a redirect that links.Resolve
+// Whatever a row holds and whatever a client sends as a query, a redirect that links.Link.Decide
 // decides can be written, and what is written is an http(s) URL without control characters.
 func FuzzResolveAndWrite(f *testing.F) {
 	f.Add("https://example.com/a?b=c#d", "x=1&y=2")
@@ -150,7 +151,7 @@ func FuzzResolveAndWrite(f *testing.F) {
 	f.Add("HTTP://EXAMPLE.COM", "q=%20 #")
 	f.Fuzz(func(t *testing.T, target, query string) {
 		l := links.Link{Code: "c", Target: target, RedirectType: http.StatusFound, ForwardQuery: true}
-		d := l.Resolve(time.Unix(1_800_000_000, 0), query)
+		d := l.Decide(time.Unix(1_800_000_000, 0), query)
 		if d.Outcome != links.Redirect {
 			return
 		}

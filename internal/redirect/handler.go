@@ -51,7 +51,7 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code string, n
 	if err != nil {
 		return err
 	}
-	d := l.Resolve(now, r.URL.RawQuery)
+	d := l.Decide(now, r.URL.RawQuery)
 	switch d.Outcome {
 	case links.Redirect:
 	case links.Gone:

@@ -26,25 +26,16 @@ import (
 // domain to itself, the default domain to "".
 type hosts map[string]string
 
-// newHosts builds the map from configured names, in the form links.NormalizeDomain gives
-// (punycode, lower-case). It returns the names that are not valid domains, which it leaves out.
-func newHosts(defaultDomain string, domains []string) (hosts, []string) {
-	h := make(hosts, len(domains)+1)
-	var bad []string
-	for _, d := range domains {
-		n, err := links.NormalizeDomain(d)
-		if err != nil {
-			bad = append(bad, d)
-			continue
+// newHosts builds the map from the site's served domains, already in the form
+// links.NormalizeDomain gives (punycode, lower-case). A zero Site serves nothing.
+func newHosts(site links.Site) hosts {
+	h := make(hosts, len(site.Domains())+1)
+	for _, d := range site.Served() {
+		if d != "" {
+			h[d] = site.StoredDomain(d)
 		}
-		h[n] = n
 	}
-	if n, err := links.NormalizeDomain(defaultDomain); err == nil {
-		h[n] = ""
-	} else {
-		bad = append(bad, defaultDomain)
-	}
-	return h, bad
+	return h
 }
 
 // domain returns the stored domain for a request's Host header, and whether it is served.

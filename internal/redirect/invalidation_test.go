@@ -105,7 +105,7 @@ func TestInvalidationByChangeFeedPoll(t *testing.T) {
 // read the row, until the test releases it: the only way to make a fill read the old row and
 // store it after the change was announced, on demand.
 type gatedStore struct {
-	redirect.LinkStore
+	redirect.DBTier
 	code     string
 	read     chan struct{} // closed when the held lookup has read
 	release  chan struct{}
@@ -113,7 +113,7 @@ type gatedStore struct {
 }
 
 func (g *gatedStore) Lookup(ctx context.Context, domain, code string) (links.Link, error) {
-	l, err := g.LinkStore.Lookup(ctx, domain, code)
+	l, err := g.DBTier.Lookup(ctx, domain, code)
 	if code == g.code {
 		g.heldOnce.Do(func() { close(g.read); <-g.release })
 	}
@@ -121,7 +121,7 @@ func (g *gatedStore) Lookup(ctx context.Context, domain, code string) (links.Lin
 }
 
 func newGatedStore(f *fixture, code string) *gatedStore {
-	return &gatedStore{LinkStore: f.reader, code: code, read: make(chan struct{}), release: make(chan struct{})}
+	return &gatedStore{DBTier: f.reader, code: code, read: make(chan struct{}), release: make(chan struct{})}
 }
 
 // The fill race: a fill reads version 1 from PostgreSQL, version 2 is written and announced,

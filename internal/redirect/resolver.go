@@ -33,8 +33,9 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
-// LinkStore is the PostgreSQL tier and the change feed: *store.Store on the lookup pool.
-type LinkStore interface {
+// DBTier is the resolver's PostgreSQL tier and the change feed: *store.Store on the lookup
+// pool. (The reconciler's view of the store is controllers.LinkStore.)
+type DBTier interface {
 	Lookup(ctx context.Context, domain, code string) (links.Link, error)
 	// Settled and Feed read the change feed in commit order (see store.Feed).
 	Settled(ctx context.Context) (int64, error)
@@ -42,8 +43,8 @@ type LinkStore interface {
 	Feed(ctx context.Context, after store.FeedPosition, limit int) ([]store.Change, error)
 }
 
-// LinkCache is the Redis tier: *cache.Cache. Set must compare versions (it does).
-type LinkCache interface {
+// RedisTier is the resolver's Redis tier: *cache.Cache. Set must compare versions (it does).
+type RedisTier interface {
 	Get(ctx context.Context, domain, code string) (cache.Entry, error)
 	Set(ctx context.Context, l links.Link) (bool, error)
 	Delete(ctx context.Context, domain, code string, version int64) (bool, error)
@@ -57,9 +58,9 @@ type LinkCache interface {
 // ResolverDeps are what NewResolver needs.
 type ResolverDeps struct {
 	// Store is required.
-	Store LinkStore
+	Store DBTier
 	// Cache is the Redis tier; nil leaves it out.
-	Cache LinkCache
+	Cache RedisTier
 	// RedisPing, when set, is called on every poll, so the breaker and shortlink_dependency_up
 	// follow Redis even while every request is answered from memory.
 	RedisPing func(ctx context.Context) error
@@ -78,8 +79,8 @@ type ResolverDeps struct {
 // step with changes; Close releases them.
 type Resolver struct {
 	opts     Options
-	store    LinkStore
-	redis    LinkCache
+	store    DBTier
+	redis    RedisTier
 	ping     func(ctx context.Context) error
 	policy   func() *links.Policy
 	metrics  *Metrics
@@ -143,7 +144,7 @@ const clockResolution = 100 * time.Millisecond
 
 // Resolve returns the link for (domain, code), an error wrapping links.ErrNotFound when there
 // is none, or an error saying why it could not be found out (see store.IsUnavailable). The
-// link's validity window and suspension are the caller's to apply (links.Link.Resolve).
+// link's validity window and suspension are the caller's to apply (links.Link.Decide).
 func (r *Resolver) Resolve(ctx context.Context, domain, code string) (links.Link, error) {
 	k := key{domain: domain, code: code}
 	if e, ok := r.local.get(k); ok {

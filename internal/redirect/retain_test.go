@@ -25,6 +25,8 @@ import (
 	"sync"
 	"testing"
 	"unsafe"
+
+	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
 // A code is a slice of the request's path, and the path of its whole request line, query
@@ -38,7 +40,7 @@ func TestNothingKeptIsASliceOfTheRequestLine(t *testing.T) {
 	res := NewResolver(ResolverDeps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer res.Close()
 	visits := &keptVisits{}
-	h := NewServer(Deps{Links: res, Visits: visits, Config: Config{DefaultDomain: "sho.rt"}})
+	h := NewServer(Deps{Links: res, Visits: visits, Config: Config{Site: links.MustSite("sho.rt")}})
 
 	query := "?q=" + strings.Repeat("x", 64<<10)
 	lines := make([]string, 0, 2)

@@ -39,10 +39,9 @@ type LinkResolver interface {
 
 // Config is what the operator of the redirector configures.
 type Config struct {
-	// DefaultDomain is the host serving links stored with domain ""; required.
-	DefaultDomain string
-	// Domains are the further hosts served, each serving the links stored under its name.
-	Domains []string
+	// Site holds the served hosts: the default domain (required) serves the links stored with
+	// domain "", each further one the links stored under its name.
+	Site links.Site
 	// NotFoundURL, when set, is where unknown, suspended and not-yet-valid codes redirect (302)
 	// instead of answering 404.
 	NotFoundURL string
@@ -105,10 +104,9 @@ func NewServer(d Deps) http.Handler {
 		maxAge: d.Config.PermanentMaxAge, api: d.API,
 	}
 	s.setDefaults()
-	var bad []string
-	s.hosts, bad = newHosts(d.Config.DefaultDomain, d.Config.Domains)
-	for _, name := range bad {
-		s.log.Error("Configured domain is not a valid domain name; not serving it", "domain", name)
+	s.hosts = newHosts(d.Config.Site)
+	if d.Config.Site.DefaultDomain() == "" {
+		s.log.Error("No default domain configured; serving only the further domains")
 	}
 	s.notFound = s.safeURL("not-found URL", d.Config.NotFoundURL)
 	s.unknownHost = s.safeURL("unknown-host URL", d.Config.UnknownHostURL)
@@ -143,7 +141,7 @@ func (s *server) safeURL(what, raw string) string {
 	if raw == "" {
 		return ""
 	}
-	d := links.Link{Target: raw, RedirectType: http.StatusFound}.Resolve(time.Time{}, "")
+	d := links.Link{Target: raw, RedirectType: http.StatusFound}.Decide(time.Time{}, "")
 	if d.Outcome != links.Redirect {
 		s.log.Error("Configured URL is not an http(s) URL of printable ASCII; answering 404 instead", "what", what)
 		return ""

@@ -42,7 +42,7 @@ func BenchmarkServeFromMemory(b *testing.B) {
 	}
 	res := NewResolver(ResolverDeps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer res.Close()
-	h := NewServer(Deps{Links: res, Config: Config{DefaultDomain: "sho.rt"}})
+	h := NewServer(Deps{Links: res, Config: Config{Site: links.MustSite("sho.rt")}})
 	reqs := make([]*http.Request, 0, len(st))
 	for code := range st {
 		r := httptest.NewRequest("GET", "/"+code, nil)
@@ -64,7 +64,7 @@ func BenchmarkServeFromMemory(b *testing.B) {
 	})
 }
 
-// memStore is a LinkStore in memory, so the benchmark measures the handler, not PostgreSQL.
+// memStore is a DBTier in memory, so the benchmark measures the handler, not PostgreSQL.
 type memStore map[string]links.Link
 
 func (m memStore) Lookup(_ context.Context, _, code string) (links.Link, error) {

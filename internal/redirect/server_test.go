@@ -163,7 +163,7 @@ func TestNotFoundAndUnknownHostURLs(t *testing.T) {
 	f := newFixture(t, nil)
 	declareResponseLinks(f)
 	h := f.server(f.resolver(redirect.Options{}, false, nil), redirect.Config{
-		DefaultDomain: testHost, NotFoundURL: "https://sho.rt/help/not-found", UnknownHostURL: "https://www.example.com/",
+		Site: links.MustSite(testHost), NotFoundURL: "https://sho.rt/help/not-found", UnknownHostURL: "https://www.example.com/",
 	})
 	tests := []struct {
 		name, host, path string
@@ -218,7 +218,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	t.Parallel()
 	ready := true
 	h := redirect.NewServer(redirect.Deps{
-		Links: unreachable{t}, Ready: func() bool { return ready }, Config: redirect.Config{DefaultDomain: testHost},
+		Links: unreachable{t}, Ready: func() bool { return ready }, Config: redirect.Config{Site: links.MustSite(testHost)},
 	})
 	for _, host := range []string{testHost, "10.0.0.7:8080"} { // kubelet probes by pod IP
 		if rec := get(h, "GET", host, "/_/healthz"); rec.Code != http.StatusOK {

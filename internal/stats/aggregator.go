@@ -21,28 +21,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net/netip"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 	"unsafe"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
-// Visit is one counted redirect.
-type Visit struct {
-	// Domain and Code name the link as stored in urls (Domain is "" for the default domain).
-	Domain, Code string
-	// At is when the redirect was answered; the zero time means Options.Now at Record.
-	At time.Time
-	// ClientIP is stored anonymised; the zero Addr is stored as NULL.
-	ClientIP netip.Addr
-	// UserAgent and Referer are stored cleaned and cut to a bounded length.
-	UserAgent, Referer string
-}
+// Visit is one counted redirect, as the store writes it. A zero At means Options.Now at Record.
+type Visit = store.Visit
 
 // DefaultMaxPendingBytes is Options.MaxPendingBytes when it is not given: about 150,000 visits
 // with the longest User-Agent and Referer kept, a million with typical ones.
@@ -116,12 +107,12 @@ func (o Options) withDefaults() Options {
 // Aggregator holds visits in memory and writes them to PostgreSQL in batches. Record may be
 // called from any number of goroutines; Run and Flush serialise among themselves.
 type Aggregator struct {
-	pool  *pgxpool.Pool
 	opts  Options
 	nonce string
 	kick  chan struct{}
 	m     metrics
-	// write stores one batch; benchmarks replace it to measure Record alone.
+	// write stores one batch (a store.VisitWriter's); benchmarks replace it to measure Record
+	// alone.
 	write func(ctx context.Context, b *batch) (duplicate bool, err error)
 
 	mu sync.Mutex
@@ -131,7 +122,7 @@ type Aggregator struct {
 	sealed [][]Visit
 	spare  [][]Visit
 	// held counts every visit not yet written or set aside: cur, sealed and the batch in flight;
-	// heldBytes is what they hold (Visit.size).
+	// heldBytes is what they hold (visitMemory).
 	held      int
 	heldBytes int64
 	dropped   uint64
@@ -139,7 +130,6 @@ type Aggregator struct {
 	flushMu sync.Mutex
 	retry   *batch // a batch whose last attempt failed; written before any newer one
 	seq     uint64
-	copyBuf []byte // the visit_logs COPY stream, reused from flush to flush (under flushMu)
 
 	// Run's own: drops already logged, and when the next log line may be written.
 	dropsLogged uint64
@@ -157,18 +147,18 @@ type batch struct {
 // outage.
 const maxSpare = 2
 
-// New returns an Aggregator writing to pool, which may go through PgBouncer in transaction
+// New returns an Aggregator writing to st, whose pool may go through PgBouncer in transaction
 // pooling mode. Start Run to flush.
-func New(pool *pgxpool.Pool, opts Options) *Aggregator {
+func New(st *store.Store, opts Options) *Aggregator {
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:]) // never fails since Go 1.24
 	a := &Aggregator{
-		pool:  pool,
 		opts:  opts.withDefaults(),
 		nonce: hex.EncodeToString(nonce[:]),
 		kick:  make(chan struct{}, 1),
 	}
-	a.write = a.writeBatch
+	w := st.NewVisitWriter() // used under flushMu only
+	a.write = func(ctx context.Context, b *batch) (bool, error) { return w.Write(ctx, b.id, b.visits) }
 	a.m = newMetrics(a.opts.Registerer, a)
 	a.cur = a.newChunk()
 	return a
@@ -181,20 +171,15 @@ func (a *Aggregator) newChunk() []Visit { return make([]Visit, 0, a.opts.BatchSi
 // lock, or, when MaxPending visits or MaxPendingBytes are already held, drops the visit and
 // counts it.
 //
-// User-Agent and Referer are cut to their stored length here, not at flush time: a held visit
-// would otherwise keep a client's whole header (up to a megabyte) for as long as PostgreSQL is
-// down. A cut makes a copy, so the request's header is not kept through a substring either.
+// User-Agent and Referer are cut to their stored length here (Visit.Bound), not at flush time:
+// a held visit would otherwise keep a client's whole header (up to a megabyte) for as long as
+// PostgreSQL is down.
 func (a *Aggregator) Record(v Visit) {
 	if v.At.IsZero() {
 		v.At = a.opts.Now()
 	}
-	if len(v.UserAgent) > maxUserAgent {
-		v.UserAgent = clean(v.UserAgent, maxUserAgent)
-	}
-	if len(v.Referer) > maxReferer {
-		v.Referer = clean(v.Referer, maxReferer)
-	}
-	size := v.size()
+	v.Bound()
+	size := visitMemory(&v)
 	a.mu.Lock()
 	if a.held >= a.opts.MaxPending || a.heldBytes+size > a.opts.MaxPendingBytes {
 		a.dropped++
@@ -254,7 +239,7 @@ func (a *Aggregator) pop() *batch {
 func (a *Aggregator) release(b *batch) {
 	var size int64
 	for i := range b.visits {
-		size += b.visits[i].size()
+		size += visitMemory(&b.visits[i])
 	}
 	clear(b.visits) // drop the strings it points to
 	a.mu.Lock()
@@ -283,9 +268,10 @@ func (a *Aggregator) pendingBytes() int64 {
 // visitSize is what a Visit holds besides its strings' bytes.
 const visitSize = int64(unsafe.Sizeof(Visit{}))
 
-// size is what v holds in memory, counted as if its strings were its own: the domain and code
-// are usually shared with the link cache, so this overstates a little, never understates.
-func (v *Visit) size() int64 {
+// visitMemory is what v holds in memory, counted as if its strings were its own: the domain
+// and code are usually shared with the link cache, so this overstates a little, never
+// understates.
+func visitMemory(v *Visit) int64 {
 	return visitSize + int64(len(v.Domain)+len(v.Code)+len(v.UserAgent)+len(v.Referer))
 }
 

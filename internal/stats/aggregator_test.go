@@ -40,8 +40,9 @@ func TestConcurrentVisitsCountedExactly(t *testing.T) {
 			if via == "pgbouncer" {
 				url, bouncer = testEnv(t).PgBouncer.URL(db), true
 			}
-			pool := openPool(t, url, bouncer)
-			a, reg := newAggregator(t, pool, stats.Options{BatchSize: 97, FlushInterval: 5 * time.Millisecond})
+			st := openStore(t, url, bouncer)
+			pool := st.Pool()
+			a, reg := newAggregator(t, st, stats.Options{BatchSize: 97, FlushInterval: 5 * time.Millisecond})
 			startRun(t, a)
 
 			keys := [][2]string{{"", "a"}, {"", "b"}, {"", "c"}, {"go.example", "a"}, {"go.example", "z"}}
@@ -103,8 +104,9 @@ func checkSpread(t *testing.T, pool *pgxpool.Pool, keys [][2]string, total int) 
 // The SIGTERM shape: once Run's context ends, Run writes what is held before it returns.
 func TestRunFlushesWhenStopped(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
-	a, _ := newAggregator(t, pool, stats.Options{FlushInterval: time.Hour})
+	st := openStore(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	pool := st.Pool()
+	a, _ := newAggregator(t, st, stats.Options{FlushInterval: time.Hour})
 	stop := startRun(t, a)
 	for range 250 {
 		a.Record(stats.Visit{Code: "bye"})
@@ -124,8 +126,8 @@ func TestRunFlushesWhenStopped(t *testing.T) {
 // so instead of returning as if everything was written.
 func TestRunReportsUnwrittenVisits(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", true)
-	a, _ := newAggregator(t, pool, stats.Options{FlushInterval: time.Hour, ShutdownTimeout: 200 * time.Millisecond})
+	st := openStore(t, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", true)
+	a, _ := newAggregator(t, st, stats.Options{FlushInterval: time.Hour, ShutdownTimeout: 200 * time.Millisecond})
 	stop := startRun(t, a)
 	a.Record(stats.Visit{Code: "lost"})
 	if err := stop(); err == nil {
@@ -136,8 +138,9 @@ func TestRunReportsUnwrittenVisits(t *testing.T) {
 // A batch PostgreSQL refuses as data is set aside and counted; later batches still flush.
 func TestPoisonBatchSetAside(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
-	a, reg := newAggregator(t, pool, stats.Options{})
+	st := openStore(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	pool := st.Pool()
+	a, reg := newAggregator(t, st, stats.Options{})
 	// text cannot hold NUL: PostgreSQL answers 22021 (character_not_in_repertoire).
 	a.Record(stats.Visit{Code: "poison\x00"})
 	a.Record(stats.Visit{Code: "with-poison"})
@@ -168,8 +171,8 @@ func TestPoisonBatchSetAside(t *testing.T) {
 func TestOverflowIsCounted(t *testing.T) {
 	t.Parallel()
 	// Nothing listens on port 1: PostgreSQL is down for this pool.
-	pool := openPool(t, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", true)
-	a, reg := newAggregator(t, pool, stats.Options{MaxPending: 50, BatchSize: 20})
+	st := openStore(t, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", true)
+	a, reg := newAggregator(t, st, stats.Options{MaxPending: 50, BatchSize: 20})
 	for range 80 {
 		a.Record(stats.Visit{Code: "spill"})
 	}

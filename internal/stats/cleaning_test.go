@@ -31,8 +31,9 @@ import (
 // Text fields are stored cleaned and bounded, client addresses anonymised.
 func TestVisitLogsCleaned(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
-	a, _ := newAggregator(t, pool, stats.Options{})
+	st := openStore(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	pool := st.Pool()
+	a, _ := newAggregator(t, st, stats.Options{})
 	longReferer := "https://example.com/" + strings.Repeat("x", 2000)
 	cases := []struct {
 		visit               stats.Visit
@@ -86,8 +87,9 @@ func deref(s *string) string {
 // to url_stats per link and to visit_hours per link and UTC hour, adding up across batches.
 func TestVisitRowsAndHourlyCounts(t *testing.T) {
 	t.Parallel()
-	pool := openPool(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
-	a, _ := newAggregator(t, pool, stats.Options{})
+	st := openStore(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	pool := st.Pool()
+	a, _ := newAggregator(t, st, stats.Options{})
 	ctx := context.Background()
 	hour := time.Date(1999, 12, 31, 23, 0, 0, 0, time.UTC) // before PostgreSQL's epoch, too
 	at := []time.Time{

@@ -17,9 +17,11 @@ limitations under the License.
 // Package stats counts visits off the request path. The redirector hands every counted redirect
 // to Aggregator.Record, which only appends to memory under a mutex; Aggregator.Run flushes the
 // held visits every FlushInterval, or sooner when BatchSize are waiting, each batch in one
-// transaction on the stats pool: its id into stats_batches; the counts summed per link and UTC
-// hour into visit_hours (the API's visit series) and per link into url_stats, in one statement
-// with sorted keys; and the visit rows into visit_logs by a binary COPY encoded here.
+// transaction on the stats pool written by a store.VisitWriter: its id into stats_batches; the
+// counts summed per link and UTC hour into visit_hours (the API's visit series) and per link
+// into url_stats, in one statement with sorted keys; and the visit rows into visit_logs by a
+// binary COPY. The SQL and the COPY encoding are the store's (DESIGN.md §2: each table has one
+// owner there).
 //
 // Counting is exactly once. A batch keeps its id (pod identity, a per-process nonce, a
 // sequence) across retries, and the id is written in the same transaction as the counts, so a
@@ -32,12 +34,10 @@ limitations under the License.
 //
 // Counts are summed at flush time, not in Record, so the hot path does no hashing and no
 // allocation beyond the Visit it is given. Record only cuts an over-long User-Agent or Referer
-// to its stored length, so that what a held visit keeps is bounded; text fields are cleaned
-// (valid UTF-8, no NUL) and client IPs anonymised at flush time.
+// to its stored length (store.Visit.Bound), so that what a held visit keeps is bounded; the
+// store cleans text fields (valid UTF-8, no NUL) and anonymises client IPs at flush time.
 //
-// This package holds the in-memory buffer, the flush loop and the SQL that writes visits. It
-// must not hold link lookups, HTTP handling or the read side of statistics (store.VisitTotals,
-// the manager's rollup), nor any state that only lives in a PostgreSQL session: the pool goes
-// through PgBouncer in transaction pooling mode, so a flush uses no prepared statements, only
-// one transaction at a time.
+// This package holds the in-memory buffer, batching, retries and the flush loop. It must not
+// hold SQL (the store owns every table), link lookups, HTTP handling or the read side of
+// statistics (store.VisitTotals, the manager's rollup).
 package stats

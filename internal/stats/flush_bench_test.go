@@ -44,8 +44,8 @@ func BenchmarkFlush(b *testing.B) {
 	} {
 		name := fmt.Sprintf("batch=%d/user-agent=%t", tc.batch, tc.userAgent != "")
 		b.Run(name, func(b *testing.B) {
-			pool := openPool(b, testEnv(b).PgBouncer.URL(newDB(b)), true)
-			a, _ := newAggregator(b, pool, stats.Options{BatchSize: tc.batch + 1, MaxPending: 2 * tc.batch})
+			st := openStore(b, testEnv(b).PgBouncer.URL(newDB(b)), true)
+			a, _ := newAggregator(b, st, stats.Options{BatchSize: tc.batch + 1, MaxPending: 2 * tc.batch})
 			codes := make([]string, links)
 			for i := range codes {
 				codes[i] = fmt.Sprintf("c%d", i)

@@ -37,8 +37,9 @@ func TestLostCommitReplyCountsOnce(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	proxy := startCommitCutter(t, fmt.Sprintf("127.0.0.1:%d", testEnv(t).Postgres.Port))
-	pool := openPool(t, fmt.Sprintf("postgres://postgres@%s/%s?sslmode=disable", proxy.ln.Addr(), db), true)
-	a, reg := newAggregator(t, pool, stats.Options{})
+	st := openStore(t, fmt.Sprintf("postgres://postgres@%s/%s?sslmode=disable", proxy.ln.Addr(), db), true)
+	pool := st.Pool()
+	a, reg := newAggregator(t, st, stats.Options{})
 	for range 40 {
 		a.Record(stats.Visit{Code: "once"})
 	}

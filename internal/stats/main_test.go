@@ -61,20 +61,20 @@ func newDB(t testing.TB) string {
 	return name
 }
 
-// openPool opens a pool on url; viaPgBouncer sends every query unprepared
-// (QueryExecModeExec), as production does through PgBouncer.
-func openPool(t testing.TB, url string, viaPgBouncer bool) *pgxpool.Pool {
+// openStore opens a store on url; viaPgBouncer sends every query unprepared
+// (QueryExecModeExec), as production does through PgBouncer. Tests read its Pool.
+func openStore(t testing.TB, url string, viaPgBouncer bool) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), url, store.Options{ViaPgBouncer: viaPgBouncer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	return s.Pool()
+	return s
 }
 
 // newAggregator returns an Aggregator on its own registry.
-func newAggregator(t testing.TB, pool *pgxpool.Pool, opts stats.Options) (*stats.Aggregator, *prometheus.Registry) {
+func newAggregator(t testing.TB, st *store.Store, opts stats.Options) (*stats.Aggregator, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
@@ -84,7 +84,7 @@ func newAggregator(t testing.TB, pool *pgxpool.Pool, opts stats.Options) (*stats
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
 	}
-	return stats.New(pool, opts), reg
+	return stats.New(st, opts), reg
 }
 
 // startRun runs a.Run until the test ends, or until the returned stop is called, which waits

@@ -23,8 +23,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/shortlink-dev/shortlink/internal/localenv"
 	"github.com/shortlink-dev/shortlink/internal/stats"
 	"github.com/shortlink-dev/shortlink/internal/store"
@@ -40,7 +38,7 @@ func TestOutageHoldsVisits(t *testing.T) {
 	if err := store.Migrate(ctx, env.Postgres.URL("postgres")); err != nil {
 		t.Fatal(err)
 	}
-	pool := openPool(t, env.PgBouncer.URL("postgres"), true)
+	st := openStore(t, env.PgBouncer.URL("postgres"), true)
 	for _, tc := range []struct {
 		name string
 		svc  localenv.Service
@@ -48,18 +46,19 @@ func TestOutageHoldsVisits(t *testing.T) {
 		{"postgres", env.Postgres},
 		{"pgbouncer", env.PgBouncer},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testOutage(t, pool, tc.name, tc.svc) })
+		t.Run(tc.name, func(t *testing.T) { testOutage(t, st, tc.name, tc.svc) })
 	}
-	t.Run("byte bound", func(t *testing.T) { testOutageByteBound(t, pool, env.Postgres) })
+	t.Run("byte bound", func(t *testing.T) { testOutageByteBound(t, st, env.Postgres) })
 }
 
 // testOutageByteBound records visits with 8 KiB headers while PostgreSQL is down: what is held
 // stays within MaxPendingBytes, each held visit keeps its headers only as long as they are
 // stored, and what does not fit is dropped and counted. Once PostgreSQL is back the held
 // visits, and only they, are written.
-func testOutageByteBound(t *testing.T, pool *pgxpool.Pool, pg localenv.Service) {
+func testOutageByteBound(t *testing.T, st *store.Store, pg localenv.Service) {
+	pool := st.Pool()
 	const bound, recorded = 256 << 10, 5000
-	a, reg := newAggregator(t, pool, stats.Options{
+	a, reg := newAggregator(t, st, stats.Options{
 		FlushInterval: 20 * time.Millisecond, FlushTimeout: 2 * time.Second, MaxPendingBytes: bound,
 	})
 	startRun(t, a)
@@ -98,8 +97,9 @@ func testOutageByteBound(t *testing.T, pool *pgxpool.Pool, pg localenv.Service) 
 
 // testOutage records visits of code name while svc is stopped, so the database is unreachable,
 // and checks that they are held, then, once svc is back, written once.
-func testOutage(t *testing.T, pool *pgxpool.Pool, name string, svc localenv.Service) {
-	a, reg := newAggregator(t, pool, stats.Options{FlushInterval: 20 * time.Millisecond, FlushTimeout: 2 * time.Second})
+func testOutage(t *testing.T, st *store.Store, name string, svc localenv.Service) {
+	pool := st.Pool()
+	a, reg := newAggregator(t, st, stats.Options{FlushInterval: 20 * time.Millisecond, FlushTimeout: 2 * time.Second})
 	startRun(t, a)
 	a.Record(stats.Visit{Code: name + "-before"})
 	eventually(t, "a visit flushed before the outage", func() bool { return visits(t, pool, name+"-before") == 1 })

@@ -26,40 +26,6 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// A batch is copied into a temporary table, dropped at commit, then inserted from there in one
-// statement. Both work through PgBouncer in transaction pooling mode: the table lives as long
-// as the transaction, which keeps its server connection throughout.
-const createBatchTableSQL = `CREATE TEMP TABLE api_batch (
-	domain text NOT NULL, code text NOT NULL, target text NOT NULL, redirect_type smallint NOT NULL,
-	forward_query boolean NOT NULL, valid_since timestamptz, valid_until timestamptz,
-	expired_target text NOT NULL, suspended boolean NOT NULL, tags text[] NOT NULL, owner text NOT NULL
-) ON COMMIT DROP`
-
-var batchColumns = []string{"domain", "code", "target", "redirect_type", "forward_query", "valid_since",
-	"valid_until", "expired_target", "suspended", "tags", "owner"}
-
-// insertBatchSQL is insertAPISQL for every row of api_batch: each stored row (new, or a revived
-// tombstone) takes its own version; a live row's key returns nothing.
-const insertBatchSQL = `
-WITH ins AS (
-	INSERT INTO urls AS u (` + apiInsertColumns + `)
-	SELECT domain, code, target, redirect_type, forward_query, valid_since, valid_until,
-		expired_target, suspended, tags, owner, 'api', now(), nextval('urls_version_seq')
-	FROM api_batch
-	` + reviveTombstone + `
-	RETURNING domain, code, ` + createdColumns + `
-), reset AS (
-	DELETE FROM url_stats s USING ins WHERE s.domain = ins.domain AND s.code = ins.code
-)
-SELECT domain, code, ` + createdColumns + ` FROM ins`
-
-// analyzeBatchSQL gives the planner api_batch's row count before insertBatchSQL. Unanalysed, a
-// temporary table's rows are guessed from its size and a nominal row width; a thousand links
-// with long targets were guessed at ten thousand, and the stats reset then hashed all of
-// url_stats (a sequential scan, 280 ms at a million rows) instead of probing its primary key
-// for each link (BenchmarkCreateAPILinksBigStats).
-const analyzeBatchSQL = `ANALYZE api_batch`
-
 // CreateAPILinks stores ls, normalized links made through the API, in one transaction, as
 // CreateAPILink and CreateGeneratedAPILink would one by one: a link with an empty Code gets a
 // code made from api_code_seq by encode, skipping values whose code is held. It returns, in
@@ -69,10 +35,13 @@ const analyzeBatchSQL = `ANALYZE api_batch`
 func (s *Store) CreateAPILinks(ctx context.Context, ls []links.Link, encode func(uint64) string) ([]Row, error) {
 	var out []Row
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A batch is copied into a temporary table, dropped at commit, then inserted from there
+		// in one statement. Both work through PgBouncer in transaction pooling mode: the table
+		// lives as long as the transaction, which keeps its server connection throughout.
 		if _, err := tx.Exec(ctx, createBatchTableSQL); err != nil {
 			return err
 		}
-		b := newBatch(ls)
+		b := newAPIBatch(ls)
 		var err error
 		out, err = b.store(ctx, tx, encode)
 		return err
@@ -83,9 +52,9 @@ func (s *Store) CreateAPILinks(ctx context.Context, ls []links.Link, encode func
 	return out, nil
 }
 
-// batch is one CreateAPILinks call: its links, the rows stored so far, and every key the batch
+// apiBatch is one CreateAPILinks call: its links, the rows stored so far, and every key the batch
 // has used, so a generated code never lands on another link of the same batch.
-type batch struct {
+type apiBatch struct {
 	ls   []links.Link
 	out  []Row
 	used map[Key]bool
@@ -93,9 +62,9 @@ type batch struct {
 	pending []int
 }
 
-// newBatch keeps the first link of each custom key; later ones are held by it.
-func newBatch(ls []links.Link) *batch {
-	b := &batch{ls: slices.Clone(ls), out: make([]Row, len(ls)), used: make(map[Key]bool, len(ls))}
+// newAPIBatch keeps the first link of each custom key; later ones are held by it.
+func newAPIBatch(ls []links.Link) *apiBatch {
+	b := &apiBatch{ls: slices.Clone(ls), out: make([]Row, len(ls)), used: make(map[Key]bool, len(ls))}
 	for i, l := range ls {
 		k := Key{Domain: l.Domain, Code: l.Code}
 		switch {
@@ -111,7 +80,7 @@ func newBatch(ls []links.Link) *batch {
 
 // store inserts the pending links in rounds: a custom code held is final, a generated one is
 // retried under the next free value, up to maxCodeAttempts rounds.
-func (b *batch) store(ctx context.Context, tx pgx.Tx, encode func(uint64) string) ([]Row, error) {
+func (b *apiBatch) store(ctx context.Context, tx pgx.Tx, encode func(uint64) string) ([]Row, error) {
 	generated := make(map[int]bool)
 	for _, i := range b.pending {
 		if b.ls[i].Code == "" {
@@ -143,7 +112,7 @@ func (b *batch) store(ctx context.Context, tx pgx.Tx, encode func(uint64) string
 
 // assignCodes gives every pending generated link the code of a fresh sequence value that no
 // other link of the batch uses.
-func (b *batch) assignCodes(ctx context.Context, tx pgx.Tx, encode func(uint64) string, generated map[int]bool) error {
+func (b *apiBatch) assignCodes(ctx context.Context, tx pgx.Tx, encode func(uint64) string, generated map[int]bool) error {
 	var want []int
 	for _, i := range b.pending {
 		if generated[i] {
@@ -151,7 +120,7 @@ func (b *batch) assignCodes(ctx context.Context, tx pgx.Tx, encode func(uint64) 
 		}
 	}
 	for len(want) > 0 {
-		rows, err := tx.Query(ctx, "SELECT nextval('api_code_seq') FROM generate_series(1, $1)", len(want))
+		rows, err := tx.Query(ctx, drawCodeValuesSQL, len(want))
 		if err != nil {
 			return err
 		}
@@ -174,7 +143,7 @@ func (b *batch) assignCodes(ctx context.Context, tx pgx.Tx, encode func(uint64) 
 	return nil
 }
 
-// created is what insertBatchSQL reads back for one stored link (createdColumns).
+// created is what insertAPIBatchSQL reads back for one stored link (createdColumns).
 type created struct {
 	version                 int64
 	since, until, createdAt time.Time
@@ -182,14 +151,14 @@ type created struct {
 
 // insert copies the pending links into api_batch (emptied first on a later round) and stores
 // them, returning what was read back for each stored one by key.
-func (b *batch) insert(ctx context.Context, tx pgx.Tx, empty bool) (map[Key]created, error) {
+func (b *apiBatch) insert(ctx context.Context, tx pgx.Tx, empty bool) (map[Key]created, error) {
 	if err := b.copy(ctx, tx, empty); err != nil {
 		return nil, err
 	}
 	// Sent together: one round trip for both.
 	var q pgx.Batch
 	q.Queue(analyzeBatchSQL)
-	q.Queue(insertBatchSQL)
+	q.Queue(insertAPIBatchSQL)
 	br := tx.SendBatch(ctx, &q)
 	defer func() { _ = br.Close() }()
 	if _, err := br.Exec(); err != nil {
@@ -215,17 +184,17 @@ func (b *batch) insert(ctx context.Context, tx pgx.Tx, empty bool) (map[Key]crea
 }
 
 // copy fills api_batch with the pending links, emptying it first when asked.
-func (b *batch) copy(ctx context.Context, tx pgx.Tx, empty bool) error {
+func (b *apiBatch) copy(ctx context.Context, tx pgx.Tx, empty bool) error {
 	if empty {
-		if _, err := tx.Exec(ctx, "DELETE FROM api_batch"); err != nil {
+		if _, err := tx.Exec(ctx, emptyBatchTableSQL); err != nil {
 			return err
 		}
 	}
 	src := pgx.CopyFromSlice(len(b.pending), func(j int) ([]any, error) {
-		l := b.ls[b.pending[j]]
-		return []any{l.Domain, l.Code, l.Target, l.RedirectType, l.ForwardQuery, nullIfZero(l.ValidSince),
-			nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags), l.Owner}, nil
+		l := asAPILink(b.ls[b.pending[j]])
+		row := make([]any, 0, len(batchColumns))
+		return linkValues(append(row, l.Domain, l.Code), &l), nil
 	})
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"api_batch"}, batchColumns, src)
+	_, err := tx.CopyFrom(ctx, batchTable, batchColumns, src)
 	return err
 }

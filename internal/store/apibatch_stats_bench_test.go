@@ -106,7 +106,7 @@ func explainBatch(b *testing.B, s *Store, ls []links.Link, encode func(uint64) s
 	if _, err := tx.Exec(ctx, createBatchTableSQL); err != nil {
 		b.Fatal(err)
 	}
-	bt := newBatch(ls)
+	bt := newAPIBatch(ls)
 	if err := bt.assignCodes(ctx, tx, encode, allGenerated(bt.pending)); err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func explainBatch(b *testing.B, s *Store, ls []links.Link, encode func(uint64) s
 	if _, err := tx.Exec(ctx, analyzeBatchSQL); err != nil {
 		b.Fatal(err)
 	}
-	return explain(b, tx, "EXPLAIN (ANALYZE, BUFFERS) "+insertBatchSQL)
+	return explain(b, tx, "EXPLAIN (ANALYZE, BUFFERS) "+insertAPIBatchSQL)
 }
 
 func allGenerated(pending []int) map[int]bool {

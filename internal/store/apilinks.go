@@ -35,31 +35,12 @@ var ErrDeclared = errors.New("link declared by a ShortLink")
 // only when its code is held already (declared, or chosen as a custom code), which is rare.
 const maxCodeAttempts = 32
 
-// insertAPISQL creates an API link, or revives a tombstone under the same key; a live row makes
-// it return nothing. The claim time of an API link is its creation (DESIGN.md §3), so a
-// ShortLink created earlier may later take the code over. Whoever held a revived tombstone, its
-// visit counts go with it.
-const insertAPISQL = `
-WITH ins AS (
-	INSERT INTO urls AS u (` + apiInsertColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'api', now(), nextval('urls_version_seq'))
-	` + reviveTombstone + `
-	RETURNING domain, code, ` + createdColumns + `
-), reset AS (
-	DELETE FROM url_stats s USING ins WHERE s.domain = ins.domain AND s.code = ins.code
-)
-SELECT ` + createdColumns + ` FROM ins`
-
-// createdColumns are what an API create reads back: the rest of the stored row is the link as
-// sent (see createdRow). Reading all eighteen columns of a thousand rows back, in the text
-// format QueryExecModeExec gets, was a measurable part of a batch's cost.
-const createdColumns = `version, valid_since, valid_until, created_at`
-
 // createdRow is the row an API create stored for l, given createdColumns: a new row, or a
 // tombstone taken over, has l's values (its owner, the key's name, among them), no
 // installation, and was last written when it was created. The validity times are read back because PostgreSQL keeps microseconds only.
 func createdRow(l links.Link, version int64, since, until, createdAt time.Time) Row {
-	l.Source, l.OwnerUID, l.Version = links.SourceAPI, "", version
+	l = asAPILink(l)
+	l.Version = version
 	l.Tags = nonNil(l.Tags)
 	l.ValidSince, l.ValidUntil = since, until
 	return Row{Link: l, CreatedAt: createdAt, UpdatedAt: createdAt}
@@ -75,20 +56,6 @@ func scanCreated(r pgx.Row, l links.Link) (Row, error) {
 	}
 	return createdRow(l, version, zeroIfNil(since), zeroIfNil(until), createdAt), nil
 }
-
-// apiInsertColumns are the columns an API create writes, in the order of its values.
-const apiInsertColumns = `domain, code, target, redirect_type, forward_query, valid_since, valid_until,
-	expired_target, suspended, tags, owner, source, created_at, version`
-
-// reviveTombstone makes an insert into urls take over a tombstone and leave a live row alone.
-const reviveTombstone = `ON CONFLICT (domain, code) DO UPDATE SET
-		target = EXCLUDED.target, redirect_type = EXCLUDED.redirect_type,
-		forward_query = EXCLUDED.forward_query, valid_since = EXCLUDED.valid_since,
-		valid_until = EXCLUDED.valid_until, expired_target = EXCLUDED.expired_target,
-		suspended = EXCLUDED.suspended, tags = EXCLUDED.tags, source = 'api', owner = EXCLUDED.owner,
-		owner_uid = '', install_id = '', created_at = EXCLUDED.created_at,
-		version = EXCLUDED.version, deleted = false, updated_at = now()
-	WHERE u.deleted`
 
 // CreateAPILink stores l, a normalized link with its code, as made through the API, owned by
 // l.Owner (the name of the key that made it; "" for none, which only an admin key may see and
@@ -122,8 +89,15 @@ func (s *Store) CreateGeneratedAPILink(ctx context.Context, l links.Link, encode
 }
 
 func (s *Store) insertAPI(ctx context.Context, l links.Link) (Row, error) {
-	return scanCreated(s.pool.QueryRow(ctx, insertAPISQL, l.Domain, l.Code, l.Target, l.RedirectType, l.ForwardQuery,
-		nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags), l.Owner), l)
+	stored := asAPILink(l)
+	args := linkValues([]any{l.Domain, l.Code}, &stored)
+	return scanCreated(s.pool.QueryRow(ctx, insertAPISQL, args...), l)
+}
+
+// asAPILink is l as an API create stores it: made through the API, held by no ShortLink.
+func asAPILink(l links.Link) links.Link {
+	l.Source, l.OwnerUID = links.SourceAPI, ""
+	return l
 }
 
 // wrapConflict is wrap, except that no row from insertAPISQL means the code is held.
@@ -141,22 +115,12 @@ func wrapConflict(op string, err error) error {
 // or links.ErrNotFound.
 func (s *Store) GetWithVisits(ctx context.Context, domain, code string) (Row, int64, error) {
 	var visits int64
-	row, err := scanRow(withExtra{s.pool.QueryRow(ctx, "SELECT "+rowColumns+`,
-		coalesce((SELECT s.visits FROM url_stats s WHERE s.domain = urls.domain AND s.code = urls.code), 0)
-		FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted`, domain, code), []any{&visits}})
+	row, err := scanRow(s.pool.QueryRow(ctx, getWithVisitsSQL, domain, code), &visits)
 	if err != nil {
 		return Row{}, 0, wrap("get link", err)
 	}
 	return row, visits, nil
 }
-
-// withExtra scans columns selected after rowColumns into extra.
-type withExtra struct {
-	pgx.Row
-	extra []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.Row.Scan(append(dest, w.extra...)...) }
 
 // PatchAPILink changes the live API link at (domain, code) to what apply makes of it, with a
 // new version, and returns the new row. The row is locked meanwhile, so concurrent patches
@@ -167,8 +131,7 @@ func (w withExtra) Scan(dest ...any) error { return w.Row.Scan(append(dest, w.ex
 func (s *Store) PatchAPILink(ctx context.Context, domain, code, ownedBy string, apply func(links.Link) (links.Link, error)) (Row, error) {
 	var out Row
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		row, err := scanRow(tx.QueryRow(ctx, "SELECT "+rowColumns+` FROM urls
-			WHERE domain = $1 AND code = $2 AND NOT deleted FOR UPDATE`, domain, code))
+		row, err := scanRow(tx.QueryRow(ctx, lockLiveRowSQL, domain, code))
 		if err != nil {
 			return err
 		}
@@ -182,11 +145,9 @@ func (s *Store) PatchAPILink(ctx context.Context, domain, code, ownedBy string, 
 		if err != nil {
 			return err
 		}
-		out, err = scanRow(tx.QueryRow(ctx, `UPDATE urls SET target = $3, redirect_type = $4,
-			forward_query = $5, valid_since = $6, valid_until = $7, expired_target = $8, suspended = $9,
-			tags = $10, version = nextval('urls_version_seq'), updated_at = now()
-			WHERE domain = $1 AND code = $2 RETURNING `+rowColumns, domain, code, l.Target, l.RedirectType,
-			l.ForwardQuery, nullIfZero(l.ValidSince), nullIfZero(l.ValidUntil), l.ExpiredTarget, l.Suspended, nonNil(l.Tags)))
+		// A patch changes what the link does, never who holds it.
+		l.Source, l.Owner, l.OwnerUID = row.Source, row.Owner, row.OwnerUID
+		out, err = scanRow(tx.QueryRow(ctx, patchAPISQL, linkValues([]any{domain, code}, &l)...))
 		return err
 	})
 	if err != nil {
@@ -202,16 +163,7 @@ func (s *Store) PatchAPILink(ctx context.Context, domain, code, ownedBy string, 
 func (s *Store) DeleteAPILink(ctx context.Context, domain, code, ownedBy string) (int64, error) {
 	var version int64
 	var source string
-	// One statement: the tombstone when the row is an API link the caller owns, else what the
-	// row is (version 0: it was left alone).
-	err := s.pool.QueryRow(ctx, `WITH del AS (
-			UPDATE urls SET deleted = true, version = nextval('urls_version_seq'), updated_at = now()
-			WHERE domain = $1 AND code = $2 AND source = 'api' AND NOT deleted AND ($3 = '' OR owner = $3)
-			RETURNING version, source)
-		SELECT version, source FROM del
-		UNION ALL
-		SELECT 0, source FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted AND NOT EXISTS (SELECT 1 FROM del)`,
-		domain, code, ownedBy).Scan(&version, &source)
+	err := s.pool.QueryRow(ctx, deleteAPISQL, domain, code, ownedBy).Scan(&version, &source)
 	switch {
 	case err != nil:
 		return 0, wrap("delete link", err)
@@ -221,13 +173,4 @@ func (s *Store) DeleteAPILink(ctx context.Context, domain, code, ownedBy string)
 		return 0, fmt.Errorf("delete link: another key's: %w", links.ErrNotFound)
 	}
 	return version, nil
-}
-
-// nonNil returns tags, or an empty slice for nil: the column is NOT NULL, and pgx sends a nil
-// slice as NULL.
-func nonNil(tags []string) []string {
-	if tags == nil {
-		return []string{}
-	}
-	return tags
 }

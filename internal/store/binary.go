@@ -33,8 +33,12 @@ type binaryRow struct {
 	err  error
 }
 
-// pgEpoch is the zero of PostgreSQL's binary timestamps, in Unix seconds (2000-01-01 UTC).
-const pgEpoch = 946684800
+// The zero of PostgreSQL's binary timestamps, 2000-01-01 UTC, in Unix seconds and in Unix
+// microseconds (the unit of the timestamps themselves).
+const (
+	pgEpochSeconds = 946684800
+	pgEpochMicros  = pgEpochSeconds * 1_000_000
+)
 
 func (d *binaryRow) next(nullable bool) []byte {
 	if d.err != nil {
@@ -108,7 +112,7 @@ func (d *binaryRow) time() time.Time {
 	if frac < 0 {
 		sec, frac = sec-1, frac+1e6
 	}
-	return time.Unix(pgEpoch+sec, frac*1e3)
+	return time.Unix(pgEpochSeconds+sec, frac*1e3)
 }
 
 // textArray reads a one-dimensional text[] without NULL elements; the empty array is nil.

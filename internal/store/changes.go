@@ -29,8 +29,7 @@ import "context"
 // visible after one with a higher version, however far behind: a poller that must not miss
 // such a write reads Feed, in commit order, instead (the redirector does).
 func (s *Store) Changes(ctx context.Context, afterVersion int64, limit int) ([]Row, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+rowColumns+` FROM urls
-		WHERE version > $1::bigint ORDER BY version LIMIT $2`, afterVersion, limit)
+	rows, err := s.pool.Query(ctx, changesSQL, afterVersion, limit)
 	if err != nil {
 		return nil, wrap("read changes", err)
 	}

@@ -28,10 +28,7 @@ func (s *Store) ReleaseOtherClaims(ctx context.Context, ownerUID string, keep Ke
 	if ownerUID == "" {
 		return nil, errors.New("release other claims: owner UID is required")
 	}
-	rows, err := s.pool.Query(ctx, `UPDATE urls
-		SET deleted = true, version = nextval('urls_version_seq'), updated_at = now()
-		WHERE owner_uid = $1 AND source = 'k8s' AND NOT deleted AND (domain, code) <> ($2, $3)
-		RETURNING `+rowColumns, ownerUID, keep.Domain, keep.Code)
+	rows, err := s.pool.Query(ctx, releaseOtherClaimsSQL, ownerUID, keep.Domain, keep.Code)
 	if err != nil {
 		return nil, wrap("release other claims", err)
 	}

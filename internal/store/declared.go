@@ -55,35 +55,6 @@ type Result struct {
 	Created bool
 }
 
-// upsertDeclaredSQL writes a declared link only when the caller may hold the code and something
-// differs (declaredColumns, the one definition of "unchanged"). The holder rule (DESIGN.md §3)
-// lets the write through when the row is a tombstone (nobody holds the code), is already ours
-// (same UID), is the same ShortLink restored under a new UID (same k8s namespace/name), or, for a
-// claim eligible since its creation only, was claimed later than we claim it ((created_at,
-// owner_uid) ordering, so ties are broken by UID and the order is total). Any other live holder
-// keeps its code: a dormant claim (refused, or on an unserved domain) that becomes eligible
-// later must not take it, although its creationTimestamp is older.
-//
-// A claim time is a ShortLink's creationTimestamp, in whole seconds, so the holder's is compared
-// in whole seconds too: an API link (created_at to the microsecond, an empty owner_uid) keeps its
-// code against a ShortLink made later in the same second, whose timestamp would otherwise read
-// as older.
-//
-// The proposed row takes a sequence value even when it ends up a no-op: a harmless gap, and
-// the only way to keep this one statement. The row itself is not written.
-var upsertDeclaredSQL = `
-INSERT INTO urls AS u (domain, code, ` + columnList("") + `, version)
-VALUES ($1, $2, ` + declaredPlaceholders() + `, nextval('urls_version_seq'))
-ON CONFLICT (domain, code) DO UPDATE SET ` + declaredUpdates() + `,
-	version = nextval('urls_version_seq'), deleted = false, updated_at = now()
-WHERE (u.deleted
-		OR u.owner_uid = EXCLUDED.owner_uid
-		OR (u.source = 'k8s' AND u.owner = EXCLUDED.owner)
-		OR (` + eligibleSinceCreationParam() + ` AND
-			(date_trunc('second', u.created_at), u.owner_uid) > (EXCLUDED.created_at, EXCLUDED.owner_uid)))
-	AND (` + columnList("u.") + `, u.deleted) IS DISTINCT FROM (` + columnList("EXCLUDED.") + `, false)
-RETURNING version, xmax = 0` // xmax is 0 only on a freshly inserted tuple
-
 // UpsertDeclared makes the urls row for a declared link match it, when the caller holds the
 // code or may take it. It is idempotent: an unchanged link writes nothing and returns
 // Changed=false with the current version. When another claimant holds the code it returns a
@@ -122,7 +93,6 @@ func (d Declared) check() error {
 
 func upsertDeclared(ctx context.Context, tx pgx.Tx, d Declared) (Result, error) {
 	l := d.Link
-	// Lock the current row first, so its holder cannot change between this read and the write.
 	prevUID, found, err := lockHolder(ctx, tx, l.Domain, l.Code)
 	if err != nil {
 		return Result{}, err
@@ -141,16 +111,15 @@ func upsertDeclared(ctx context.Context, tx pgx.Tx, d Declared) (Result, error) 
 	// url_stats row left for it is stale. (Not found yet not created means another claimant
 	// inserted the row after our read, and we just took it over.)
 	if !found || prevUID != l.OwnerUID {
-		if _, err := tx.Exec(ctx, "DELETE FROM url_stats WHERE domain = $1 AND code = $2", l.Domain, l.Code); err != nil {
-			return Result{}, fmt.Errorf("reset visit counts: %w", err)
+		if err := resetVisitCounts(ctx, tx, Key{Domain: l.Domain, Code: l.Code}); err != nil {
+			return Result{}, err
 		}
 	}
 	return res, nil
 }
 
 func lockHolder(ctx context.Context, tx pgx.Tx, domain, code string) (ownerUID string, found bool, err error) {
-	err = tx.QueryRow(ctx, "SELECT owner_uid FROM urls WHERE domain = $1 AND code = $2 FOR UPDATE",
-		domain, code).Scan(&ownerUID)
+	err = tx.QueryRow(ctx, lockHolderSQL, domain, code).Scan(&ownerUID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
@@ -162,8 +131,7 @@ func lockHolder(ctx context.Context, tx pgx.Tx, domain, code string) (ownerUID s
 
 // unchangedOrConflict tells apart the two reasons the upsert wrote nothing.
 func unchangedOrConflict(ctx context.Context, tx pgx.Tx, d Declared) (Result, error) {
-	row, err := scanRow(tx.QueryRow(ctx, "SELECT "+rowColumns+" FROM urls WHERE domain = $1 AND code = $2",
-		d.Link.Domain, d.Link.Code))
+	row, err := scanRow(tx.QueryRow(ctx, getRowSQL, d.Link.Domain, d.Link.Code))
 	if err != nil {
 		return Result{}, fmt.Errorf("read current row: %w", err)
 	}
@@ -182,8 +150,7 @@ func holderName(row Row) string {
 
 // Get returns the row for (domain, code), tombstone or not, or links.ErrNotFound.
 func (s *Store) Get(ctx context.Context, domain, code string) (Row, error) {
-	row, err := scanRow(s.pool.QueryRow(ctx, "SELECT "+rowColumns+" FROM urls WHERE domain = $1 AND code = $2",
-		domain, code))
+	row, err := scanRow(s.pool.QueryRow(ctx, getRowSQL, domain, code))
 	if err != nil {
 		return Row{}, wrap("get link", err)
 	}
@@ -194,9 +161,7 @@ func (s *Store) Get(ctx context.Context, domain, code string) (Row, error) {
 // order after the key after; pass the last row's key to get the next page. Garbage collection
 // walks it to find rows whose ShortLink is gone.
 func (s *Store) ListDeclared(ctx context.Context, installID string, after Key, limit int) ([]Row, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+rowColumns+` FROM urls
-		WHERE install_id = $1 AND source = 'k8s' AND NOT deleted AND (domain, code) > ($2::text, $3::text)
-		ORDER BY domain, code LIMIT $4`, installID, after.Domain, after.Code, limit)
+	rows, err := s.pool.Query(ctx, listDeclaredSQL, installID, after.Domain, after.Code, limit)
 	if err != nil {
 		return nil, wrap("list declared links", err)
 	}

@@ -16,17 +16,39 @@ limitations under the License.
 
 // Package store holds Shortlink's PostgreSQL storage, through pgx v5: the embedded schema
 // migrations (Migrate), the pool and its error classification (Open, IsUnavailable), declared
-// links and the holder rule (UpsertDeclared, DeleteDeclared, ListDeclared, PurgeTombstones), the
-// change feed and lookups the redirector reads through PgBouncer (Settled and Feed in commit
-// order; Changes by version; Lookup),
-// the read side of visit statistics (VisitTotals) and visit_logs partition upkeep
-// (EnsurePartitions, DropPartitionsBefore).
+// links and the holder rule (UpsertDeclared, Declared.Unchanged, DeleteDeclared, ListDeclared,
+// ReleaseOtherClaims, PurgeTombstones), links made through the create API (CreateAPILink,
+// CreateGeneratedAPILink, CreateAPILinks, GetWithVisits, ListLinks, PatchAPILink,
+// DeleteAPILink, VisitSeries), the change feed and lookups the redirector reads through
+// PgBouncer (Settled and Feed in commit order; Changes by version; Lookup), the stats flush
+// (VisitWriter: counts and visit logs), the read side of visit statistics (VisitTotals) and
+// upkeep of the visit tables (EnsurePartitions, DropPartitionsBefore, PruneStatsBatches).
 //
 // Every write is idempotent and happens only when something changed; every write to urls takes
 // a new version from one sequence. Misses come back as links.ErrNotFound, never pgx.ErrNoRows.
 // This package holds SQL and its mapping to the links domain only: no caching, no Kubernetes
 // types, no HTTP, and no policy on when to call what (that belongs to the reconciler, the
 // redirector and the stats flusher).
+//
+// # Tables
+//
+// Each table has one file that holds all SQL touching it (TestEveryTableSQLIsInItsFile checks
+// the string literals of this package against this list). A statement that spans tables is put
+// together from each table's part, taken from that table's file:
+//
+//   - urls: urls_sql.go (its link columns are defined once, in urls_columns.go)
+//   - api_batch: urls_sql.go (the API batch's temporary staging table for urls)
+//   - url_stats: url_stats.go
+//   - visit_hours: visit_hours.go
+//   - visit_logs: visit_logs.go (its partitions, and the COPY of a flush's visits)
+//   - stats_batches: stats_batches.go
+//   - schema_migrations: migrate.go
+//
+// The Go that runs the urls statements is in files named after what it does: declared.go,
+// claims.go and tombstones.go (declared links), apilinks.go, apibatch.go and apiread.go (the
+// create API), feed.go and changes.go (the change feeds), lookup.go (the redirector's tier).
+// visits.go writes a flush's batch across stats_batches, url_stats, visit_hours and visit_logs
+// in one transaction.
 //
 // # Migrations
 //

@@ -65,8 +65,7 @@ func (s *Store) Settled(ctx context.Context) (int64, error) {
 // written just before it started, which its first read might otherwise race past.
 func (s *Store) RecentStart(ctx context.Context, versions int64) (int64, bool, error) {
 	var txid *int64
-	err := s.pool.QueryRow(ctx, `SELECT min(txid) FROM urls
-		WHERE version > (SELECT coalesce(max(version), 0) FROM urls) - $1::bigint AND txid IS NOT NULL`, versions).Scan(&txid)
+	err := s.pool.QueryRow(ctx, recentStartSQL, versions).Scan(&txid)
 	if err != nil {
 		return 0, false, wrap("read recent changes", err)
 	}
@@ -79,15 +78,13 @@ func (s *Store) RecentStart(ctx context.Context, versions int64) (int64, bool, e
 // Feed returns up to limit changes after pos, tombstones included, in (txid, version) order:
 // one statement, so it works through PgBouncer in transaction pooling mode.
 func (s *Store) Feed(ctx context.Context, after FeedPosition, limit int) ([]Change, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+rowColumns+`, txid FROM urls
-		WHERE txid IS NOT NULL AND (txid, version) > ($1::bigint, $2::bigint)
-		ORDER BY txid, version LIMIT $3`, after.Txid, after.Version, limit)
+	rows, err := s.pool.Query(ctx, feedSQL, after.Txid, after.Version, limit)
 	if err != nil {
 		return nil, wrap("read change feed", err)
 	}
 	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Change, error) {
 		var c Change
-		row, err := scanRow(withTxid{Row: r, txid: &c.Txid})
+		row, err := scanRow(r, &c.Txid)
 		c.Row = row
 		return c, err
 	})
@@ -96,12 +93,3 @@ func (s *Store) Feed(ctx context.Context, after FeedPosition, limit int) ([]Chan
 	}
 	return changes, nil
 }
-
-// withTxid scans the txid column that follows rowColumns, so scanRow stays the one mapping of
-// a urls row.
-type withTxid struct {
-	pgx.Row
-	txid *int64
-}
-
-func (r withTxid) Scan(dest ...any) error { return r.Row.Scan(append(dest, r.txid)...) }

@@ -25,12 +25,6 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-// lookupSQL reads a link's own columns: the key is the caller's, and tombstone, installation
-// and timestamps are not part of a link. decodeLookup reads them in this order.
-const lookupSQL = `SELECT target, redirect_type, forward_query, valid_since, valid_until,
-	expired_target, suspended, tags, source, owner, owner_uid, version
-	FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted`
-
 var (
 	lookupParamOIDs = []uint32{pgtype.TextOID, pgtype.TextOID}
 	// One format code applies to every result column: all binary.
@@ -38,11 +32,11 @@ var (
 )
 
 // Lookup returns the live link for (domain, code), or links.ErrNotFound when there is none or
-// only a tombstone. Validity windows and suspension are the caller's to apply (links.Resolve).
+// only a tombstone. Validity windows and suspension are the caller's to apply (links.Link.Decide).
 //
 // It is the redirector's PostgreSQL tier, run on every miss of its caches, so it skips pgx's
 // row scanning: through PgBouncer every query runs in QueryExecModeExec, whose results come as
-// text, and planning and parsing twelve text columns (timestamps and an array among them) was
+// text, and planning and parsing a dozen text columns (timestamps and an array among them) was
 // a tenth of that tier's CPU. Lookup instead sends the same single unnamed statement through
 // pgconn, asks for binary results and decodes the columns itself (decodeLookup).
 func (s *Store) Lookup(ctx context.Context, domain, code string) (links.Link, error) {
@@ -75,20 +69,16 @@ func (s *Store) Lookup(ctx context.Context, domain, code string) (links.Link, er
 // per negative-cache TTL).
 var errLookupMiss = fmt.Errorf("look up link: %w", links.ErrNotFound)
 
-// decodeLookup fills l from one lookupSQL row in PostgreSQL's binary format.
+// decodeLookup fills l from one lookupSQL row in PostgreSQL's binary format: the link columns,
+// then the version.
 func decodeLookup(vals [][]byte, l *links.Link) error {
-	if len(vals) != 12 {
-		return fmt.Errorf("lookup row has %d columns, want 12", len(vals))
+	if want := len(linkColumns) + 1; len(vals) != want {
+		return fmt.Errorf("lookup row has %d columns, want %d", len(vals), want)
 	}
 	d := binaryRow{vals: vals}
-	l.Target = d.text()
-	l.RedirectType = int(d.int(2))
-	l.ForwardQuery = d.bool()
-	l.ValidSince, l.ValidUntil = d.time(), d.time()
-	l.ExpiredTarget = d.text()
-	l.Suspended = d.bool()
-	l.Tags = d.textArray()
-	l.Source, l.Owner, l.OwnerUID = d.text(), d.text(), d.text()
+	for _, c := range linkColumns {
+		c.decode(&d, l)
+	}
 	l.Version = d.int(8)
 	return d.err
 }

@@ -43,22 +43,16 @@ type Key struct {
 	Code   string
 }
 
-// rowColumns are the urls columns scanRow reads, in its order.
-const rowColumns = `domain, code, target, redirect_type, forward_query, valid_since, valid_until,
-	expired_target, suspended, tags, source, owner, owner_uid, version,
-	deleted, install_id, created_at, updated_at`
-
-// scanRow reads rowColumns, mapping SQL NULL times to the zero time.
-func scanRow(r pgx.Row) (Row, error) {
+// scanRow reads rowColumns, then any extra columns selected after them into extra.
+func scanRow(r pgx.Row, extra ...any) (Row, error) {
 	var row Row
-	var since, until *time.Time
-	err := r.Scan(&row.Domain, &row.Code, &row.Target, &row.RedirectType, &row.ForwardQuery, &since, &until,
-		&row.ExpiredTarget, &row.Suspended, &row.Tags, &row.Source, &row.Owner, &row.OwnerUID, &row.Version,
-		&row.Deleted, &row.InstallID, &row.CreatedAt, &row.UpdatedAt)
-	if err != nil {
+	dest := make([]any, 0, 7+len(linkColumns)+len(extra))
+	dest = append(dest, &row.Domain, &row.Code)
+	dest = linkDests(dest, &row.Link)
+	dest = append(dest, &row.Version, &row.Deleted, &row.InstallID, &row.CreatedAt, &row.UpdatedAt)
+	if err := r.Scan(append(dest, extra...)...); err != nil {
 		return Row{}, err
 	}
-	row.ValidSince, row.ValidUntil = zeroIfNil(since), zeroIfNil(until)
 	return row, nil
 }
 
@@ -72,12 +66,4 @@ func zeroIfNil(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *t
-}
-
-// nullIfZero maps the zero time to SQL NULL.
-func nullIfZero(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
 }

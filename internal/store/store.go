@@ -73,7 +73,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 // Close closes every connection, waiting for those in use to be released.
 func (s *Store) Close() { s.pool.Close() }
 
-// Pool returns the underlying pool, for the stats writer's COPY and for pool metrics.
+// Pool returns the underlying pool, for pool metrics and for tests that read tables directly.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Ping checks that PostgreSQL answers a query.

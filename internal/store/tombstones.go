@@ -31,10 +31,7 @@ func (s *Store) DeleteDeclared(ctx context.Context, domain, code, ownerUID strin
 	if ownerUID == "" {
 		return 0, false, errors.New("delete declared link: owner UID is required")
 	}
-	err = s.pool.QueryRow(ctx, `UPDATE urls
-		SET deleted = true, version = nextval('urls_version_seq'), updated_at = now()
-		WHERE domain = $1 AND code = $2 AND source = 'k8s' AND owner_uid = $3 AND NOT deleted
-		RETURNING version`, domain, code, ownerUID).Scan(&version)
+	err = s.pool.QueryRow(ctx, deleteDeclaredSQL, domain, code, ownerUID).Scan(&version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -50,29 +47,9 @@ func (s *Store) DeleteDeclared(ctx context.Context, domain, code, ownerUID strin
 // writer (a claimant reviving the code) are skipped for this pass.
 func (s *Store) PurgeTombstones(ctx context.Context, olderThan time.Time, limit int) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `
-		WITH gone AS (
-			DELETE FROM urls WHERE (domain, code) IN (
-				SELECT domain, code FROM urls WHERE deleted AND updated_at < $1
-				ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-			RETURNING domain, code
-		), stats AS (
-			DELETE FROM url_stats s USING gone WHERE s.domain = gone.domain AND s.code = gone.code
-		)
-		SELECT count(*) FROM gone`, olderThan, limit).Scan(&n)
+	err := s.pool.QueryRow(ctx, purgeTombstonesSQL, olderThan, limit).Scan(&n)
 	if err != nil {
 		return 0, wrap("purge tombstones", err)
 	}
 	return n, nil
-}
-
-// PruneStatsBatches deletes the ids of stats batches flushed before olderThan. An id only has
-// to outlive the retries of its own flush (seconds to minutes); kept forever, the table would
-// grow by one row a second per redirector.
-func (s *Store) PruneStatsBatches(ctx context.Context, olderThan time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM stats_batches WHERE flushed_at < $1`, olderThan)
-	if err != nil {
-		return 0, wrap("prune stats batches", err)
-	}
-	return tag.RowsAffected(), nil
 }

@@ -18,9 +18,7 @@ package store
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
@@ -41,35 +39,26 @@ type declaredColumn struct {
 // in Go. Before this list the two disagreed (the Go side ignored install_id and created_at), so
 // a changed --install-id never re-stamped a row.
 //
-// Every other urls column is in notDeclaredColumns, with the reason.
-var declaredColumns = []declaredColumn{
-	{"target", func(d Declared) any { return d.Link.Target },
-		func(r Row, d Declared) bool { return r.Target == d.Link.Target }},
-	{"redirect_type", func(d Declared) any { return d.Link.RedirectType },
-		func(r Row, d Declared) bool { return r.RedirectType == d.Link.RedirectType }},
-	{"forward_query", func(d Declared) any { return d.Link.ForwardQuery },
-		func(r Row, d Declared) bool { return r.ForwardQuery == d.Link.ForwardQuery }},
-	{"valid_since", func(d Declared) any { return nullIfZero(d.Link.ValidSince) },
-		func(r Row, d Declared) bool { return sameInstant(r.ValidSince, d.Link.ValidSince) }},
-	{"valid_until", func(d Declared) any { return nullIfZero(d.Link.ValidUntil) },
-		func(r Row, d Declared) bool { return sameInstant(r.ValidUntil, d.Link.ValidUntil) }},
-	{"expired_target", func(d Declared) any { return d.Link.ExpiredTarget },
-		func(r Row, d Declared) bool { return r.ExpiredTarget == d.Link.ExpiredTarget }},
-	{"suspended", func(d Declared) any { return d.Link.Suspended },
-		func(r Row, d Declared) bool { return r.Suspended == d.Link.Suspended }},
-	// Order matters in a text[]: tags are stored as declared.
-	{"tags", func(d Declared) any { return d.Link.Tags },
-		func(r Row, d Declared) bool { return slices.Equal(r.Tags, d.Link.Tags) }},
-	{"source", func(d Declared) any { return d.Link.Source },
-		func(r Row, d Declared) bool { return r.Source == d.Link.Source }},
-	{"owner", func(d Declared) any { return d.Link.Owner },
-		func(r Row, d Declared) bool { return r.Owner == d.Link.Owner }},
-	{"owner_uid", func(d Declared) any { return d.Link.OwnerUID },
-		func(r Row, d Declared) bool { return r.OwnerUID == d.Link.OwnerUID }},
-	{"install_id", func(d Declared) any { return d.InstallID },
+// They are the link's columns (linkColumns), then the row's installation and claim time. Every
+// other urls column is in notDeclaredColumns, with the reason.
+var declaredColumns = append(declaredLinkColumns(),
+	declaredColumn{"install_id", func(d Declared) any { return d.InstallID },
 		func(r Row, d Declared) bool { return r.InstallID == d.InstallID }},
-	{"created_at", func(d Declared) any { return d.CreatedAt },
+	declaredColumn{"created_at", func(d Declared) any { return d.CreatedAt },
 		func(r Row, d Declared) bool { return sameInstant(r.CreatedAt, d.CreatedAt) }},
+)
+
+// declaredLinkColumns are linkColumns as declared columns.
+func declaredLinkColumns() []declaredColumn {
+	cols := make([]declaredColumn, len(linkColumns))
+	for i, c := range linkColumns {
+		cols[i] = declaredColumn{
+			name:  c.name,
+			value: func(d Declared) any { return c.value(&d.Link) },
+			same:  func(r Row, d Declared) bool { return c.same(&r.Link, &d.Link) },
+		}
+	}
+	return cols
 }
 
 // notDeclaredColumns are the urls columns a declaration does not set, and why.
@@ -113,11 +102,6 @@ func (d Declared) withDefaults() Declared {
 	return d
 }
 
-// sameInstant compares times as timestamptz stores them: to the microsecond, zero as NULL.
-func sameInstant(stored, declared time.Time) bool {
-	return stored.Equal(declared.Truncate(time.Microsecond))
-}
-
 // declaredArgs are the upsert's arguments: domain and code, then declaredColumns in order.
 func declaredArgs(d Declared) []any {
 	args := make([]any, 0, 2+len(declaredColumns))
@@ -128,22 +112,13 @@ func declaredArgs(d Declared) []any {
 	return args
 }
 
-// columnList joins the column names, each with prefix: "u.target, u.redirect_type, …".
-func columnList(prefix string) string {
+// declaredColumnList joins the declared columns' names, each with prefix: "u.target, …".
+func declaredColumnList(prefix string) string {
 	names := make([]string, len(declaredColumns))
 	for i, c := range declaredColumns {
 		names[i] = prefix + c.name
 	}
 	return strings.Join(names, ", ")
-}
-
-// declaredPlaceholders are $3… for declaredColumns ($1 and $2 are domain and code).
-func declaredPlaceholders() string {
-	ps := make([]string, len(declaredColumns))
-	for i := range declaredColumns {
-		ps[i] = fmt.Sprintf("$%d", i+3)
-	}
-	return strings.Join(ps, ", ")
 }
 
 // eligibleSinceCreationParam is the placeholder of Declared.EligibleSinceCreation, bound after

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package stats
+package store
 
 import (
 	"net/netip"
@@ -28,10 +28,10 @@ const (
 	maxReferer   = 1024
 )
 
-// clean returns s as valid UTF-8 without NUL and at most limit bytes long, as PostgreSQL text
+// cleanText returns s as valid UTF-8 without NUL and at most limit bytes long, as PostgreSQL text
 // requires and a bounded row wants: invalid bytes and NUL become U+FFFD, and what does not fit
 // is cut at a character boundary. Clean input is returned as is, without allocating.
-func clean(s string, limit int) string {
+func cleanText(s string, limit int) string {
 	if len(s) <= limit && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
 		return s
 	}

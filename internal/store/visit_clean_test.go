@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package stats
+package store
 
 import (
 	"net/netip"
@@ -38,8 +38,8 @@ func TestClean(t *testing.T) {
 		{"replacement counts in the bound", "ab\xff", 4, "ab"},
 		{"empty", "", 512, ""},
 	} {
-		if got := clean(tc.in, tc.limit); got != tc.want {
-			t.Errorf("%s: clean(%q, %d) = %q, want %q", tc.name, tc.in, tc.limit, got, tc.want)
+		if got := cleanText(tc.in, tc.limit); got != tc.want {
+			t.Errorf("%s: cleanText(%q, %d) = %q, want %q", tc.name, tc.in, tc.limit, got, tc.want)
 		}
 	}
 }
@@ -72,12 +72,12 @@ func FuzzClean(f *testing.F) {
 		if limit < 0 || limit > 4096 {
 			t.Skip()
 		}
-		got := clean(s, limit)
+		got := cleanText(s, limit)
 		if !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 || len(got) > limit {
-			t.Fatalf("clean(%q, %d) = %q: want valid UTF-8 without NUL, at most %d bytes", s, limit, got, limit)
+			t.Fatalf("cleanText(%q, %d) = %q: want valid UTF-8 without NUL, at most %d bytes", s, limit, got, limit)
 		}
 		if len(s) <= limit && utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 && got != s {
-			t.Fatalf("clean(%q, %d) = %q: clean input must come back unchanged", s, limit, got)
+			t.Fatalf("cleanText(%q, %d) = %q: clean input must come back unchanged", s, limit, got)
 		}
 	})
 }
