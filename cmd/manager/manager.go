@@ -48,11 +48,14 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	}
 	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        "shortlink-manager.links.shortlink.dev",
-		LeaderElectionNamespace: o.leaderElectionNS,
+		Scheme:           scheme,
+		Metrics:          metricsserver.Options{BindAddress: o.metricsAddr},
+		LeaderElection:   o.leaderElect,
+		LeaderElectionID: "shortlink-manager.links.shortlink.dev",
+		// A manager stopping cleanly hands the lease over at once instead of leaving the others
+		// to wait out its lease duration; it exits right after, so nothing runs as a stale leader.
+		LeaderElectionReleaseOnCancel: true,
+		LeaderElectionNamespace:       o.leaderElectionNS,
 		// No probe server of its own: serveProbes answers from before the database is migrated.
 		HealthProbeBindAddress: "0",
 		Cache:                  controllers.CacheOptions(o.resyncInterval),

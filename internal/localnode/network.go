@@ -73,7 +73,7 @@ func installFilterRules() error {
 	for _, r := range filterRules() {
 		b.WriteString(r + "\n")
 	}
-	b.WriteString("-I FORWARD 1 -j " + filterChain + "\n-I OUTPUT 1 -j " + filterChain + "\nCOMMIT\n")
+	b.WriteString("-I " + forwardChain + " 1 -j " + filterChain + "\n-I " + outputChain + " 1 -j " + filterChain + "\nCOMMIT\n")
 	return restore("iptables-restore", b.String())
 }
 
@@ -94,7 +94,7 @@ func pinFilterJumps() error {
 	}
 	var b strings.Builder
 	b.WriteString("*filter\n")
-	for _, chain := range []string{"FORWARD", "OUTPUT"} {
+	for _, chain := range []string{forwardChain, outputChain} {
 		b.WriteString("-D " + chain + " -j " + filterChain + "\n-I " + chain + " 1 -j " + filterChain + "\n")
 	}
 	b.WriteString("COMMIT\n")
@@ -104,10 +104,16 @@ func pinFilterJumps() error {
 // theirFilterJumps are the jumps kube-proxy (iptables mode) and kubelet add to FORWARD and
 // OUTPUT at start-up.
 var theirFilterJumps = [][2]string{
-	{"FORWARD", "KUBE-PROXY-FIREWALL"}, {"FORWARD", "KUBE-FORWARD"}, {"FORWARD", "KUBE-SERVICES"},
-	{"FORWARD", "KUBE-EXTERNAL-SERVICES"},
-	{"OUTPUT", "KUBE-PROXY-FIREWALL"}, {"OUTPUT", "KUBE-SERVICES"}, {"OUTPUT", "KUBE-FIREWALL"},
+	{forwardChain, "KUBE-PROXY-FIREWALL"}, {forwardChain, "KUBE-FORWARD"}, {forwardChain, "KUBE-SERVICES"},
+	{forwardChain, "KUBE-EXTERNAL-SERVICES"},
+	{outputChain, "KUBE-PROXY-FIREWALL"}, {outputChain, "KUBE-SERVICES"}, {outputChain, "KUBE-FIREWALL"},
 }
+
+// The built-in filter chains the node's chain is jumped to from.
+const (
+	forwardChain = "FORWARD"
+	outputChain  = "OUTPUT"
+)
 
 // ownedChain matches the chains of kubelet and kube-proxy (KUBE-*), the CNI plugins (CNI-*)
 // and our own. Nothing else on these machines uses those prefixes.

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -221,6 +222,14 @@ func (n *Node) importImages() error {
 		return fmt.Errorf("no images in %s", n.opts.ClusterAssets)
 	}
 	return n.ImportImages(images...)
+}
+
+// KillContainer sends SIGKILL to a container's task through containerd, as an out-of-memory
+// kill or a crashed process would end it: no preStop, no SIGTERM, no grace period. id is the
+// container ID of a Pod's status, with or without its "containerd://" prefix.
+func (n *Node) KillContainer(id string) error {
+	return run("ctr", "--address", containerdSocket(), "--namespace", "k8s.io", "tasks", "kill", "--signal", "SIGKILL",
+		strings.TrimPrefix(id, "containerd://"))
 }
 
 // ImportImages loads image tarballs (docker save layout, os and architecture in their config)

@@ -68,7 +68,7 @@ func platformTools(t *testing.T) (helm, images string) {
 	t.Helper()
 	helm, images = os.Getenv("HELM"), os.Getenv("IMAGES_DIR")
 	for _, f := range []string{helm, filepath.Join(images, "pgbouncer.tar")} {
-		if _, err := os.Stat(f); helm == "" || images == "" || err != nil {
+		if _, err := os.Stat(f); helm == "" || images == "" || err != nil { //nolint:gosec // paths from make test-cluster
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("HELM and IMAGES_DIR must name helm and the images of make images (%q): run make test-cluster", f)
 			}
@@ -194,7 +194,10 @@ func TestKustomizeOnTheNode(t *testing.T) {
 	if err := localcluster.PrepareNamespace(ctx, cs, kustomizeNamespace, backends.SecretData(localcluster.Release+"-pgbouncer")); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = kubectlErr(n, "", "delete", "namespace", kustomizeNamespace, "--wait=false") })
+	t.Cleanup(func() {
+		_, _ = kubectlErr(n, "", "delete", "namespace", kustomizeNamespace, "--wait=false")
+		_, _ = kubectlErr(n, "", "delete", "crd", "shortlinks.links.shortlink.dev")
+	})
 	applying := time.Now()
 	_, warnings, err := localcluster.Command(ctx, n, repoRoot(t), n.Kubectl, "apply", "--server-side", "--force-conflicts",
 		"-k", "hack/cluster/kustomize")
