@@ -98,7 +98,7 @@ func TestUnderLoad(t *testing.T) {
 // run runs action under load and checks that no request failed and the visits are exact.
 func (s *scenarios) run(t *testing.T, workers int, action func(l *load)) {
 	t.Helper()
-	before := s.visits(t)
+	before := s.settledVisits(t)
 	started := time.Now()
 	l := startLoad(s.addr, nodeDomain, loadCodes, workers, 20*time.Millisecond)
 	action(l)
@@ -118,6 +118,26 @@ func (s *scenarios) visits(t *testing.T) int64 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// settledVisits waits until no redirector holds a visit unflushed and the count stands still,
+// then returns it: the baseline a scenario's redirects are added to.
+func (s *scenarios) settledVisits(t *testing.T) int64 {
+	t.Helper()
+	last := int64(-1)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		pending := 0.0
+		for _, p := range s.redirectors(t) {
+			pending += s.metric(t, p.Status.PodIP, "shortlink_stats_pending_visits")
+		}
+		v := s.visits(t)
+		if pending == 0 && v == last {
+			return v
+		}
+		last = v
+	}
+	t.Fatal("the visit count did not settle within a minute")
+	return 0
 }
 
 // expectVisits waits for the flushes to land, then wants exactly want.
@@ -226,7 +246,21 @@ func (s *scenarios) rollingUpdate(t *testing.T) {
 		time.Sleep(3 * time.Second)
 		kubectl(t, s.n, "-n", loadNamespace, "rollout", "restart", "deployment/shortlink-redirector")
 		kubectl(t, s.n, "-n", loadNamespace, "rollout", "status", "deployment/shortlink-redirector", "--timeout=4m")
-		time.Sleep(3 * time.Second)
+		// The old pods are out of the Service now but still draining: keep the load on until
+		// they are gone, so their final flush happens under it.
+		eventually(t, 2*time.Minute, func() error {
+			pods, err := clientset(t, s.n).CoreV1().Pods(loadNamespace).List(context.Background(),
+				metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=redirector"})
+			if err != nil {
+				return err
+			}
+			for _, p := range pods.Items {
+				if p.DeletionTimestamp != nil {
+					return fmt.Errorf("pod %s still terminating", p.Name)
+				}
+			}
+			return nil
+		})
 	})
 }
 
@@ -327,7 +361,7 @@ func (s *scenarios) redisStopped(t *testing.T) {
 // unflushed when it was scraped just before the kill, plus every redirect any pod answered
 // between that scrape and the kill (a bound, since the generator cannot tell which pod answered).
 func (s *scenarios) hardKill(t *testing.T) {
-	before := s.visits(t)
+	before := s.settledVisits(t)
 	l := startLoad(s.addr, nodeDomain, loadCodes, 8, 20*time.Millisecond)
 	time.Sleep(5 * time.Second)
 	victim := s.redirectors(t)[0]
