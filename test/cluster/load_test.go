@@ -48,6 +48,7 @@ type scenarios struct {
 	root, helm string
 	addr       string // the redirector Service's ClusterIP:port
 	db         *pgx.Conn
+	stoppedAt  time.Time // when the last scenario's load stopped
 }
 
 // TestUnderLoad is issue 16: with load running against the redirector Service, the HPA scales
@@ -103,6 +104,7 @@ func (s *scenarios) run(t *testing.T, workers int, action func(l *load)) {
 	l := startLoad(s.addr, nodeDomain, loadCodes, workers, 20*time.Millisecond)
 	action(l)
 	l.Stop()
+	s.stoppedAt = time.Now()
 	t.Logf("%s in %s", l.result(), time.Since(started).Round(time.Second))
 	if l.failures.Load() > 0 {
 		t.Errorf("requests failed: %s", l.result())
@@ -191,6 +193,7 @@ func (s *scenarios) scaleOutAndBack(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("back to %d redirectors %s after the load stopped", minimum, time.Since(s.stoppedAt).Round(time.Second))
 }
 
 // requestsPerPod scrapes each redirector's shortlink_redirect_requests_total{result="redirect"}.
@@ -276,6 +279,7 @@ func (s *scenarios) managerFailover(t *testing.T) {
 	}
 	expectManagerLeads(t, s.n, loadNamespace)
 	leader := strings.SplitN(holder(), "_", 2)[0]
+	deleted := time.Now()
 	kubectl(t, s.n, "-n", loadNamespace, "delete", "pod", leader, "--wait=false")
 	eventually(t, 2*time.Minute, func() error {
 		if h := holder(); h == "" || strings.HasPrefix(h, leader) {
@@ -283,7 +287,7 @@ func (s *scenarios) managerFailover(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("lease taken over by %s", holder())
+	t.Logf("lease taken over by %s %s after the leader's pod was deleted", holder(), time.Since(deleted).Round(100*time.Millisecond))
 	s.applyLink(t, "after-failover")
 	// A rolling update of the manager with links applied during it.
 	kubectl(t, s.n, "-n", loadNamespace, "rollout", "restart", "deployment/shortlink-manager")
