@@ -20,6 +20,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +107,17 @@ func TestGitOpsConditionsClearWhenTheLinkRecovers(t *testing.T) {
 	}
 	if res.Status != status.CurrentStatus {
 		t.Fatalf("kstatus after recovery = %s (%s), want Current", res.Status, res.Message)
+	}
+}
+
+// TestKubectlWaitForReady proves the README's `kubectl wait --for=condition=Ready sl/NAME`.
+func TestKubectlWaitForReady(t *testing.T) {
+	ns := newNamespace(t)
+	sl := create(t, shortLink(ns, "awaited-"+ns, linksv1.ShortLinkSpec{Target: "https://example.com/"}))
+	out, err := exec.Command(filepath.Join(env.Kube.AssetsDir, "kubectl"), "--kubeconfig", env.Kube.Kubeconfig, //nolint:gosec // our own binary
+		"-n", ns, "wait", "--for=condition=Ready", "sl/"+sl.Name, "--timeout=60s").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "condition met") {
+		t.Fatalf("kubectl wait = %q, %v", out, err)
 	}
 }
 
