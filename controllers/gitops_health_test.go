@@ -211,7 +211,7 @@ func toUnstructured(t *testing.T, sl *linksv1.ShortLink) *unstructured.Unstructu
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // a path of this repository
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func readFile(t *testing.T, path string) string {
 // argoHealth runs a health script as Argo CD's util/lua does: only the package, base and
 // table libraries and an os with time and date, so a script calling the string library or
 // string methods fails here as it would there. obj is the object as Lua tables.
-func argoHealth(t *testing.T, script string, u *unstructured.Unstructured) (status, message string) {
+func argoHealth(t *testing.T, script string, u *unstructured.Unstructured) (health, message string) {
 	t.Helper()
 	l := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer l.Close()
