@@ -218,13 +218,26 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// argoHealth runs a health script as Argo CD's util/lua does: only the package, base and
-// table libraries and an os with time and date, so a script calling the string library or
-// string methods fails here as it would there. obj is the object as Lua tables.
+// argoHealth runs a health script as Argo CD's util/lua does and returns its verdict.
 func argoHealth(t *testing.T, script string, u *unstructured.Unstructured) (health, message string) {
 	t.Helper()
-	l := lua.NewState(lua.Options{SkipOpenLibs: true})
+	l, err := runArgoLua(script, luaObject(u))
+	if err != nil {
+		t.Fatalf("health script: %v", err)
+	}
 	defer l.Close()
+	res, ok := l.Get(-1).(*lua.LTable)
+	if !ok {
+		t.Fatalf("health script returned %s, want a table", l.Get(-1).Type())
+	}
+	return lua.LVAsString(res.RawGetString("status")), lua.LVAsString(res.RawGetString("message"))
+}
+
+// runArgoLua runs script with only the libraries Argo CD opens: package, base and table, and
+// an os with time and date; so a script calling the string library or string methods fails
+// here as it would there. The caller closes the state.
+func runArgoLua(script string, obj func(*lua.LState) lua.LValue) (*lua.LState, error) {
+	l := lua.NewState(lua.Options{SkipOpenLibs: true})
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -232,21 +245,49 @@ func argoHealth(t *testing.T, script string, u *unstructured.Unstructured) (heal
 		{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.OsLibName, openSafeOs},
 	} {
 		if err := l.CallByParam(lua.P{Fn: l.NewFunction(lib.open), Protect: true}, lua.LString(lib.name)); err != nil {
-			t.Fatalf("open %s: %v", lib.name, err)
+			l.Close()
+			return nil, fmt.Errorf("open %s: %w", lib.name, err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	l.SetContext(ctx)
-	l.SetGlobal("obj", luaValue(l, u.Object))
+	l.SetGlobal("obj", obj(l))
 	if err := l.DoString(script); err != nil {
-		t.Fatalf("health script: %v", err)
+		l.Close()
+		return nil, err
 	}
-	res, ok := l.Get(-1).(*lua.LTable)
-	if !ok {
-		t.Fatalf("health script returned %s, want a table", l.Get(-1).Type())
+	l.RemoveContext()
+	return l, nil
+}
+
+func luaObject(u *unstructured.Unstructured) func(*lua.LState) lua.LValue {
+	return func(l *lua.LState) lua.LValue { return luaValue(l, u.Object) }
+}
+
+// TestArgoLuaOpensOnlyArgoCDsLibraries keeps the harness honest: what Argo CD refuses, it
+// refuses, so the health tests above prove the script runs there.
+func TestArgoLuaOpensOnlyArgoCDsLibraries(t *testing.T) {
+	none := func(*lua.LState) lua.LValue { return lua.LNil }
+	for _, script := range []string{
+		`return string.find("a", "a")`,
+		`local s = "Ready"; return s:lower()`,
+		`return io.open("/etc/hostname")`,
+		`return os.getenv("HOME")`,
+	} {
+		if l, err := runArgoLua(script, none); err == nil {
+			l.Close()
+			t.Errorf("%s ran; Argo CD would refuse it", script)
+		}
 	}
-	return lua.LVAsString(res.RawGetString("status")), lua.LVAsString(res.RawGetString("message"))
+	for _, script := range []string{`return table.concat({"a", "b"}, ",") .. tostring(os.time())`, `return require("os").date()`} {
+		l, err := runArgoLua(script, none)
+		if err != nil {
+			t.Errorf("%s: %v; Argo CD allows it", script, err)
+			continue
+		}
+		l.Close()
+	}
 }
 
 // openSafeOs opens an os library with only time and date, the subset Argo CD allows.
