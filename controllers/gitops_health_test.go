@@ -110,6 +110,26 @@ func TestGitOpsConditionsClearWhenTheLinkRecovers(t *testing.T) {
 	}
 }
 
+// TestArgoCDHealthOfAReasonNewerThanTheScript: an operator newer than the pasted script may
+// report a reason the script does not list; Stalled then decides, as it does for kstatus.
+func TestArgoCDHealthOfAReasonNewerThanTheScript(t *testing.T) {
+	script := readFile(t, argoHealthScript)
+	for _, tc := range []struct {
+		stalled bool
+		want    string
+	}{{true, "Degraded"}, {false, "Progressing"}} {
+		sl := shortLink("ns", "future", linksv1.ShortLinkSpec{Target: "https://example.com/"})
+		sl.Generation, sl.Status.ObservedGeneration = 2, 2
+		setCondition(sl, linksv1.ConditionReady, metav1.ConditionFalse, "SomethingNew", "a reason from the future")
+		if tc.stalled {
+			setProgress(sl)
+		}
+		if got, msg := argoHealth(t, script, toUnstructured(t, sl)); got != tc.want {
+			t.Errorf("Stalled %v: Argo CD health = %s (%s), want %s", tc.stalled, got, msg, tc.want)
+		}
+	}
+}
+
 // TestKubectlWaitForReady proves the README's `kubectl wait --for=condition=Ready sl/NAME`.
 func TestKubectlWaitForReady(t *testing.T) {
 	ns := newNamespace(t)
