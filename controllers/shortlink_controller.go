@@ -75,6 +75,7 @@ func (r *ShortLinkReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	orig := sl.DeepCopy()
 	result, err := r.reconcileNormal(ctx, &sl)
+	setProgress(&sl)
 	r.States.Record(&sl)
 	if perr := r.patchStatus(ctx, orig, &sl); perr != nil {
 		return ctrl.Result{}, errors.Join(err, perr)

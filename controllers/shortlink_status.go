@@ -36,6 +36,26 @@ func (r *ShortLinkReconciler) setCached(sl *linksv1.ShortLink, status metav1.Con
 	setCondition(sl, linksv1.ConditionCached, status, reason, msg)
 }
 
+// setProgress derives kstatus's Reconciling and Stalled from Ready, so Flux and kpt tell a
+// link that waits on PostgreSQL (InProgress) from one that no retry alone will fix (Failed);
+// without them kstatus reads any Ready=False as InProgress and waits out its timeout. Every
+// False reason but DatabaseUnavailable stalls, so a reason added later fails by default.
+// Both are removed when not True, as kstatus recommends for abnormal-true conditions.
+func setProgress(sl *linksv1.ShortLink) {
+	ready := meta.FindStatusCondition(sl.Status.Conditions, linksv1.ConditionReady)
+	switch {
+	case ready == nil || ready.Status == metav1.ConditionTrue:
+		meta.RemoveStatusCondition(&sl.Status.Conditions, linksv1.ConditionReconciling)
+		meta.RemoveStatusCondition(&sl.Status.Conditions, linksv1.ConditionStalled)
+	case ready.Reason == linksv1.ReasonDatabaseUnavailable:
+		meta.RemoveStatusCondition(&sl.Status.Conditions, linksv1.ConditionStalled)
+		setCondition(sl, linksv1.ConditionReconciling, metav1.ConditionTrue, ready.Reason, ready.Message)
+	default:
+		meta.RemoveStatusCondition(&sl.Status.Conditions, linksv1.ConditionReconciling)
+		setCondition(sl, linksv1.ConditionStalled, metav1.ConditionTrue, ready.Reason, ready.Message)
+	}
+}
+
 // setCondition keeps LastTransitionTime when the status does not change, so that an
 // unchanged reconcile leaves the status byte for byte as it was.
 func setCondition(sl *linksv1.ShortLink, typ string, status metav1.ConditionStatus, reason, msg string) {

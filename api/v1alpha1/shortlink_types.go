@@ -103,6 +103,12 @@ const (
 	ConditionReady = "Ready"
 	// ConditionCached is False while Redis cannot be written; redirects still work.
 	ConditionCached = "Cached"
+	// ConditionReconciling is True while the link waits on PostgreSQL and will be retried;
+	// kstatus (Flux, kpt) reads it as InProgress. Present only when True.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True while the spec is refused or in CodeConflict, which only a
+	// change elsewhere can end; kstatus reads it as Failed. Present only when True.
+	ConditionStalled = "Stalled"
 
 	ReasonSynced              = "Synced"
 	ReasonCodeConflict        = "CodeConflict"
@@ -120,7 +126,8 @@ type ShortLinkStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions are Ready (reasons Synced, CodeConflict, InvalidTarget, Blocked,
-	// DatabaseUnavailable) and Cached.
+	// DatabaseUnavailable), Cached, and, for kstatus, Reconciling and Stalled (each
+	// present only when True, with the reason and message of Ready).
 	// +optional
 	// +listType=map
 	// +listMapKey=type
