@@ -179,9 +179,7 @@ func appendPath(target, rest string) string {
 		end = len(target)
 	}
 	base, tail := target[:end], target[end:]
-	if strings.HasSuffix(base, "/") {
-		base = base[:len(base)-1]
-	}
+	base = strings.TrimSuffix(base, "/")
 	var b strings.Builder
 	b.Grow(len(target) + 3*len(rest))
 	b.WriteString(base)

@@ -113,7 +113,10 @@ func writeJSONError(w http.ResponseWriter, err error) bool {
 func (e *jsonError) Error() string { return e.field + ": " + e.msg }
 
 func (e *jsonError) write(w http.ResponseWriter) {
-	body, _ := json.Marshal(map[string]string{"error": e.msg, "field": e.field}) //nolint:errchkjson // strings only
+	body, _ := json.Marshal(struct { //nolint:errchkjson // two strings cannot fail
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}{e.msg, e.field})
 	h := w.Header()
 	h[hdrContentType] = []string{"application/json"}
 	h[hdrCacheControl] = []string{noStore}

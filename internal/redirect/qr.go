@@ -85,7 +85,9 @@ func (s *server) qr(w http.ResponseWriter, r *http.Request) error {
 	}
 	h[hdrContentType] = []string{contentType}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	_, err = w.Write(body)
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	_, err = w.Write(body) //nolint:gosec // an image drawn here: PNG bytes, or SVG made of numbers only
+
 	return err
 }
 
