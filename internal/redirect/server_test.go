@@ -209,7 +209,8 @@ func TestNotFoundAndUnknownHostURLs(t *testing.T) {
 	}
 }
 
-// A request that cannot name a link is answered without asking any tier.
+// A request that cannot name a link is answered without asking any tier. /{code}/rest can
+// name a forwardPath link, so only a first segment that is no code is refused here.
 func TestRefusedBeforeAnyLookup(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
@@ -221,7 +222,7 @@ func TestRefusedBeforeAnyLookup(t *testing.T) {
 		}
 		return n
 	}
-	for _, target := range []string{"/a.b", "/_x", "/" + strings.Repeat("a", 65), "/a%00b", "/a/b", "/"} {
+	for _, target := range []string{"/a.b", "/_x", "/" + strings.Repeat("a", 65), "/a%00b", "/a.b/c", "/_x/y", "/"} {
 		if rec := get(h, "GET", testHost, target); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", target, rec.Code)
 		}
@@ -232,8 +233,8 @@ func TestRefusedBeforeAnyLookup(t *testing.T) {
 	if n := lookups(); n != 0 {
 		t.Fatalf("%v lookups for requests that cannot name a link, want 0", n)
 	}
-	if n := f.metric("shortlink_redirect_requests_total", map[string]string{"result": "invalid"}); n != 7 {
-		t.Fatalf(`shortlink_redirect_requests_total{result="invalid"} = %v, want 7`, n)
+	if n := f.metric("shortlink_redirect_requests_total", map[string]string{"result": "invalid"}); n != 8 {
+		t.Fatalf(`shortlink_redirect_requests_total{result="invalid"} = %v, want 8`, n)
 	}
 }
 
