@@ -61,6 +61,7 @@ func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links
 	l := links.Link{
 		Domain: c.domain, Code: c.code, Target: string(sl.Spec.Target),
 		RedirectType: int(sl.Spec.RedirectType), ForwardQuery: sl.Spec.ForwardQuery,
+		ForwardPath:   sl.Spec.ForwardPath,
 		ExpiredTarget: string(sl.Spec.ExpiredTarget), Suspended: sl.Spec.Suspend, Tags: sl.Spec.Tags,
 		Source: links.SourceK8s, Owner: sl.Namespace + "/" + sl.Name, OwnerUID: string(sl.UID),
 	}

@@ -71,6 +71,13 @@ type ShortLinkSpec struct {
 	// +optional
 	ForwardQuery bool `json:"forwardQuery,omitempty"`
 
+	// forwardPath sends /{code}/rest/of/path to the target with /rest/of/path appended to its
+	// path (go-link style), before the target's query; combined with forwardQuery, the request's
+	// query follows. Without it such a path answers 404. A link with forwardPath cannot have the
+	// code "api": /api/v1/ is the create API.
+	// +optional
+	ForwardPath bool `json:"forwardPath,omitempty"`
+
 	// validSince is when the link starts to redirect; before it the link answers 404.
 	// +optional
 	ValidSince *metav1.Time `json:"validSince,omitempty"`
@@ -161,6 +168,7 @@ type ShortLinkStatus struct {
 // +kubebuilder:printcolumn:name="Visits",type=integer,JSONPath=`.status.visits`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule=`has(self.spec.code) || self.metadata.name.matches('^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$')`,message="metadata.name must be a valid code (1 to 64 letters, digits, '-' or '_') when spec.code is not set"
+// +kubebuilder:validation:XValidation:rule=`!has(self.spec.forwardPath) || !self.spec.forwardPath || (has(self.spec.code) ? self.spec.code : self.metadata.name) != 'api'`,message="a link with forwardPath cannot have the code api: /api/v1/ is the create API",fieldPath=".spec.forwardPath"
 type ShortLink struct {
 	metav1.TypeMeta `json:",inline"`
 

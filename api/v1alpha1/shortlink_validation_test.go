@@ -104,6 +104,8 @@ func TestAPIServerRefusesInvalidShortLinks(t *testing.T) {
 		{"tag of 64 characters", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Tags: []string{strings.Repeat("t", 64)}}, "spec.tags[0]", "63"},
 		{"domain with port", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Domain: "go.example.com:8080"}, "spec.domain", "port"},
 		{"domain with upper case", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Domain: "Go.Example.com"}, "spec.domain", "lower case"},
+		{"forwardPath on the code api", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Code: "api", ForwardPath: true}, "spec.forwardPath", "cannot have the code api"},
+		{"forwardPath on a ShortLink named api", "api", linksv1.ShortLinkSpec{Target: "https://example.com/", ForwardPath: true}, "spec.forwardPath", "cannot have the code api"},
 		{"domain that is no host name", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Domain: "-bad-.example"}, "spec.domain", "DNS host name"},
 	}
 	for i, tc := range cases {
@@ -198,6 +200,7 @@ func TestAPIServerAcceptsValidShortLinks(t *testing.T) {
 		Target:        "https://bücher.example/sale?utm_source=sl#top",
 		RedirectType:  308,
 		ForwardQuery:  true,
+		ForwardPath:   true,
 		ValidSince:    at("2026-06-01T00:00:00Z"),
 		ValidUntil:    at("2026-09-01T00:00:00Z"),
 		ExpiredTarget: "https://example.com/sale-over",
@@ -210,7 +213,7 @@ func TestAPIServerAcceptsValidShortLinks(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKeyFromObject(full), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Spec.RedirectType != 308 || got.Spec.Code != "Summer_Sale-2026" || len(got.Spec.Tags) != 3 {
+	if got.Spec.RedirectType != 308 || got.Spec.Code != "Summer_Sale-2026" || len(got.Spec.Tags) != 3 || !got.Spec.ForwardPath {
 		t.Fatalf("stored spec = %+v", got.Spec)
 	}
 }

@@ -30,6 +30,7 @@ func (s *server) apply(l links.Link, req LinkRequest) (links.Link, error) {
 	setValue(&l.Target, req.Target)
 	setValue(&l.RedirectType, req.RedirectType)
 	setValue(&l.ForwardQuery, req.ForwardQuery)
+	setValue(&l.ForwardPath, req.ForwardPath)
 	setValue(&l.ValidSince, req.ValidSince)
 	setValue(&l.ValidUntil, req.ValidUntil)
 	setValue(&l.ExpiredTarget, req.ExpiredTarget)
@@ -71,7 +72,8 @@ func (s *server) response(row store.Row, visits *int64) LinkResponse {
 	return LinkResponse{
 		Code: row.Code, Domain: row.Domain, ShortURL: s.shortURL(row.Domain, row.Code),
 		Target: row.Target, RedirectType: row.RedirectType, ForwardQuery: row.ForwardQuery,
-		ValidSince: timeOrNil(row.ValidSince), ValidUntil: timeOrNil(row.ValidUntil),
+		ForwardPath: row.ForwardPath,
+		ValidSince:  timeOrNil(row.ValidSince), ValidUntil: timeOrNil(row.ValidUntil),
 		ExpiredTarget: row.ExpiredTarget, Suspend: row.Suspended, Tags: slices.Clone(tags),
 		Source: row.Source, Version: row.Version, CreatedAt: row.CreatedAt, Visits: visits,
 	}

@@ -149,3 +149,29 @@ func TestGetReportsVisits(t *testing.T) {
 		t.Fatalf("visits = %v, want 42", got.Visits)
 	}
 }
+
+// forwardPath is stored, answered and changeable like any field, and refused on the code api,
+// whose /api/v1/… paths the create API holds (issue 18 item 5).
+func TestForwardPath(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	created := f.mustCreate(`{"target": "https://docs.example.com/", "code": "go", "forwardPath": true}`)
+	if !created.ForwardPath {
+		t.Fatalf("created = %+v, want forwardPath", created)
+	}
+	if n := f.count("SELECT count(*) FROM urls WHERE code = 'go' AND forward_path"); n != 1 {
+		t.Fatalf("urls rows with forward_path for go = %d, want 1", n)
+	}
+	rec := f.call("PATCH", "/api/v1/links/go", `{"forwardPath": false}`)
+	if rec.Code != 200 || f.count("SELECT count(*) FROM urls WHERE code = 'go' AND NOT forward_path") != 1 {
+		t.Fatalf("patch forwardPath false = %d %s; row not changed", rec.Code, rec.Body)
+	}
+	rec = f.call("POST", "/api/v1/links", `{"target": "https://example.com/", "code": "api", "forwardPath": true}`)
+	var e api.ErrorResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); rec.Code != 400 || err != nil || e.Field != "code" {
+		t.Fatalf("forwardPath on the code api = %d %s, want 400 naming code", rec.Code, rec.Body)
+	}
+	if n := f.count("SELECT count(*) FROM urls WHERE code = 'api'"); n != 0 {
+		t.Fatalf("a refused link was stored: %d rows", n)
+	}
+}

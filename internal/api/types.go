@@ -56,6 +56,7 @@ type LinkRequest struct {
 	Domain        optional[string]    `json:"domain"`
 	RedirectType  optional[int]       `json:"redirectType"`
 	ForwardQuery  optional[bool]      `json:"forwardQuery"`
+	ForwardPath   optional[bool]      `json:"forwardPath"`
 	ValidSince    optional[time.Time] `json:"validSince"`
 	ValidUntil    optional[time.Time] `json:"validUntil"`
 	ExpiredTarget optional[string]    `json:"expiredTarget"`
@@ -71,6 +72,7 @@ type LinkResponse struct {
 	Target        string     `json:"target"`
 	RedirectType  int        `json:"redirectType"`
 	ForwardQuery  bool       `json:"forwardQuery"`
+	ForwardPath   bool       `json:"forwardPath"`
 	ValidSince    *time.Time `json:"validSince,omitempty"`
 	ValidUntil    *time.Time `json:"validUntil,omitempty"`
 	ExpiredTarget string     `json:"expiredTarget,omitempty"`
@@ -268,6 +270,8 @@ func (req *LinkRequest) decodeField(name string, b json.RawMessage) (bool, error
 		return true, req.RedirectType.decode(b)
 	case "forwardQuery":
 		return true, req.ForwardQuery.decode(b)
+	case "forwardPath":
+		return true, req.ForwardPath.decode(b)
 	case "validSince":
 		return true, req.ValidSince.decode(b)
 	case "validUntil":

@@ -45,7 +45,7 @@ import (
 // an allocation per field. Its first byte names the form:
 //
 //	0x01  redirect type (uvarint), flags (one byte: 1 forwardQuery, 2 suspended, 4 validSince
-//	      set, 8 validUntil set), validSince then validUntil when set (Unix seconds as a
+//	      set, 8 validUntil set, 16 forwardPath; a reader of an earlier release ignores 16), validSince then validUntil when set (Unix seconds as a
 //	      varint, nanoseconds as a uvarint, in UTC), then target, expiredTarget, source, owner
 //	      and ownerUID, each a uvarint length and its bytes, then the tag count (uvarint) and
 //	      each tag the same way.
@@ -63,6 +63,7 @@ const (
 	flagSuspended
 	flagValidSince
 	flagValidUntil
+	flagForwardPath
 )
 
 var errBadEntry = errors.New("malformed cache entry")
@@ -84,6 +85,9 @@ func encodePayload(l links.Link) string {
 	}
 	if l.Suspended {
 		flags |= flagSuspended
+	}
+	if l.ForwardPath {
+		flags |= flagForwardPath
 	}
 	if !l.ValidSince.IsZero() {
 		flags |= flagValidSince
@@ -159,6 +163,7 @@ func decodeBinary(b string, l *links.Link) bool {
 	}
 	l.RedirectType = int(rt)
 	l.ForwardQuery, l.Suspended = flags&flagForwardQuery != 0, flags&flagSuspended != 0
+	l.ForwardPath = flags&flagForwardPath != 0
 	if flags&flagValidSince != 0 {
 		l.ValidSince = d.time()
 	}

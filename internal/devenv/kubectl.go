@@ -29,7 +29,7 @@ import (
 )
 
 // sampleCodes are the codes config/samples declare on the default domain.
-var sampleCodes = []string{"docs", "summer", "home"}
+var sampleCodes = []string{"docs", "summer", "home", "guide"}
 
 // Kubectl runs the kubectl built with the Kubernetes binaries against this platform, with
 // stdin (may be nil), and returns its standard output.

@@ -37,6 +37,10 @@ const (
 	MaxTagLength = 63
 	// DefaultRedirectType is used when a link does not say.
 	DefaultRedirectType = http.StatusFound
+	// ReservedCode is the one code a forwardPath link cannot have: /api/v1/… belongs to the
+	// create API, so such a link would never see its forwarded paths. Codes cannot start with
+	// '_' (CodePattern), which keeps /_/… reserved for every link.
+	ReservedCode = "api"
 )
 
 // Link sources, stored in urls.source.
@@ -63,6 +67,8 @@ type Link struct {
 	RedirectType int
 	// ForwardQuery appends the request's query string to the target.
 	ForwardQuery bool
+	// ForwardPath appends the rest of the request's path after /{code}/ to the target's path.
+	ForwardPath bool
 	// ValidSince is when the link starts redirecting; zero means always.
 	ValidSince time.Time
 	// ValidUntil is when the link stops redirecting to Target; zero means never.
@@ -157,6 +163,9 @@ func (l *Link) checkFields() error {
 	}
 	if !l.ValidSince.IsZero() && !l.ValidUntil.IsZero() && !l.ValidUntil.After(l.ValidSince) {
 		return invalidLink("validUntil", "must be after validSince")
+	}
+	if l.ForwardPath && l.Code == ReservedCode {
+		return &FieldError{Field: "code", Reason: `must not be "api" when forwardPath is set: /api/v1/ is the create API`, Err: ErrInvalidCode}
 	}
 	if err := checkTags(l.Tags); err != nil {
 		return err

@@ -119,6 +119,7 @@ func TestNormalizedRefuses(t *testing.T) {
 		{"control in tag", func(l *links.Link) { l.Tags = []string{"a\nb"} }, "tags", links.ErrInvalidLink},
 		{"bad source", func(l *links.Link) { l.Source = "" }, "source", links.ErrInvalidLink},
 		{"k8s without owner", func(l *links.Link) { l.Owner = "docs" }, "owner", links.ErrInvalidLink},
+		{"forwardPath on the code api", func(l *links.Link) { l.Code, l.ForwardPath = "api", true }, "code", links.ErrInvalidCode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +131,16 @@ func TestNormalizedRefuses(t *testing.T) {
 				t.Fatalf("Normalized error = %v, want field %q wrapping %v", err, tt.wantField, tt.wantErr)
 			}
 		})
+	}
+}
+
+// The code api stays usable without forwardPath: /api alone is not the create API, and links
+// made before forwardPath existed keep answering.
+func TestNormalizedAllowsAPIWithoutForwardPath(t *testing.T) {
+	l := validLink()
+	l.Code = "api"
+	if _, err := l.Normalized(); err != nil {
+		t.Fatalf("Normalized(code api) = %v, want no error", err)
 	}
 }
 

@@ -68,6 +68,20 @@ type Decision struct {
 // row may have been edited by hand: a Location is never anything but http(s) and never carries
 // control characters, whatever the store holds.
 func (l Link) Decide(now time.Time, rawQuery string) Decision {
+	return l.DecidePath(now, "", rawQuery)
+}
+
+// DecidePath is Decide for a request whose path goes on after the code: rest is that remainder
+// as the client escaped it, from the '/' after the code on ("" for a request of /{code} alone).
+// A link without ForwardPath does not answer such a request (NotFound); one with it appends
+// rest to the target's path, re-encoded so that it cannot carry a control, a space, a non-ASCII
+// byte, or a '?' or '#' that would move it out of the path. The caller refuses "." and ".."
+// segments (the redirector answers only clean paths), so rest cannot climb out of the target's
+// path.
+func (l Link) DecidePath(now time.Time, rest, rawQuery string) Decision {
+	if rest != "" && !l.ForwardPath {
+		return Decision{Outcome: NotFound, Status: http.StatusNotFound}
+	}
 	if l.Suspended || (!l.ValidSince.IsZero() && now.Before(l.ValidSince)) {
 		return Decision{Outcome: NotFound, Status: http.StatusNotFound}
 	}
@@ -80,6 +94,9 @@ func (l Link) Decide(now time.Time, rawQuery string) Decision {
 	}
 	if !ValidRedirectType(l.RedirectType) || !safeLocation(target) {
 		return Decision{Outcome: Invalid, Status: http.StatusInternalServerError}
+	}
+	if rest != "" {
+		target = appendPath(target, rest)
 	}
 	if l.ForwardQuery && rawQuery != "" {
 		target = appendQuery(target, rawQuery)
@@ -151,4 +168,48 @@ func writePercent(b *strings.Builder, c byte) {
 	b.WriteByte('%')
 	b.WriteByte(hex[c>>4])
 	b.WriteByte(hex[c&0x0f])
+}
+
+// appendPath adds rest (which starts with '/') to target's path, before its query and fragment:
+// "https://docs.example.com/guide" and "/a/b" make "https://docs.example.com/guide/a/b", as a
+// go link does. A target path ending in '/' does not get a second one.
+func appendPath(target, rest string) string {
+	end := strings.IndexAny(target, "?#")
+	if end < 0 {
+		end = len(target)
+	}
+	base, tail := target[:end], target[end:]
+	base = strings.TrimSuffix(base, "/")
+	var b strings.Builder
+	b.Grow(len(target) + 3*len(rest))
+	b.WriteString(base)
+	writePath(&b, rest)
+	b.WriteString(tail)
+	return b.String()
+}
+
+// writePath copies a client's escaped path, keeping what RFC 3986 allows in a path (unreserved
+// characters, sub-delimiters, ':', '@', '/' and well-formed %XX escapes) and percent-encoding
+// every other byte, so the Location stays printable ASCII and the path cannot end early.
+func writePath(b *strings.Builder, p string) {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case pathByte(c):
+			b.WriteByte(c)
+		case c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]):
+			b.WriteByte(c)
+		default:
+			writePercent(b, c)
+		}
+	}
+}
+
+// pathByte reports whether c may stand unescaped in a URL path (RFC 3986 pchar and '/').
+func pathByte(c byte) bool {
+	return isAlnum(c) || strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

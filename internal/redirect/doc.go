@@ -20,7 +20,9 @@ limitations under the License.
 //
 // It must not hold SQL or Redis commands (internal/store and internal/cache own those), visit
 // aggregation (internal/stats: the handlers only hand each visit to a VisitRecorder), or any
-// rule of what a link answers (links.Link.Decide decides; this package only writes it out).
+// rule of what a link answers (links.Link.Decide and DecidePath decide, forwarded paths
+// included; this package only writes it out). QR images (qr.go) are drawn here because they
+// are a response format of the short URL, not a rule of the link.
 //
 // # Resolving
 //

@@ -18,6 +18,7 @@ package redirect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +50,8 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) resul
 	switch {
 	case err == nil:
 		return resultRedirect
+	case writeJSONError(w, err):
+		return resultInvalid
 	case errors.Is(err, errUnknownHost):
 		s.notFoundOr(w, s.unknownHost)
 		return resultInvalid
@@ -86,6 +89,39 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) resul
 		s.log.Error("Could not answer request", "path", r.URL.Path, "error", err)
 	}
 	return resultError
+}
+
+// jsonError is a refusal of a request that is not a redirect (a QR image): a client reading it
+// is a program, so it gets the create API's body, {"error": …, "field": …}, naming what it got
+// wrong.
+type jsonError struct {
+	status     int
+	field, msg string
+}
+
+// writeJSONError answers err when it is a *jsonError (handlers return them unwrapped), and
+// reports whether it did. A type assertion rather than errors.As: a target for errors.As
+// escapes to the heap, which would cost every redirect an allocation.
+func writeJSONError(w http.ResponseWriter, err error) bool {
+	je, ok := err.(*jsonError) //nolint:errorlint // never wrapped, see above
+	if ok {
+		je.write(w)
+	}
+	return ok
+}
+
+func (e *jsonError) Error() string { return e.field + ": " + e.msg }
+
+func (e *jsonError) write(w http.ResponseWriter) {
+	body, _ := json.Marshal(struct { //nolint:errchkjson // two strings cannot fail
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}{e.msg, e.field})
+	h := w.Header()
+	h[hdrContentType] = []string{"application/json"}
+	h[hdrCacheControl] = []string{noStore}
+	w.WriteHeader(e.status)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // logThrottle lets one line a second through, so that an outage or a broken hot link does not

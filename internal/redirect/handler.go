@@ -26,20 +26,33 @@ import (
 
 // serveCode answers a request the mux routed to a code, and every request that cannot be one.
 func (s *server) serveCode(w http.ResponseWriter, r *http.Request) {
-	s.serve(w, r, r.PathValue("code"))
+	s.serve(w, r, r.PathValue("code"), "")
 }
 
-// serve answers a request for code ("" when the path cannot name one).
-func (s *server) serve(w http.ResponseWriter, r *http.Request, code string) {
+// serveOther answers every path the mux has no route for: /{code}/rest/of/path, which only a
+// forwardPath link answers, and everything that cannot name a link at all.
+func (s *server) serveOther(w http.ResponseWriter, r *http.Request) {
+	code, rest := splitForwardPath(r.URL.EscapedPath())
+	s.serve(w, r, code, rest)
+}
+
+// serve answers a request for code ("" when the path cannot name one), with rest the escaped
+// path after the code ("" for /{code} alone). A request carrying the QR scan marker is answered
+// as if it had not, and counted as a scan too.
+func (s *server) serve(w http.ResponseWriter, r *http.Request, code, rest string) {
 	start := s.now()
-	res := s.answer(w, r, s.redirect(w, r, code, start))
+	query, scan := cutScanMarker(r.URL.RawQuery)
+	res := s.answer(w, r, s.redirect(w, r, code, rest, query, start))
 	s.metrics.observeRequest(res, s.since(start))
+	if scan && r.Method == http.MethodGet {
+		s.metrics.qrScan(res)
+	}
 }
 
 // redirect answers with the link's redirect, or returns the error saying why it cannot: the
 // host is not served, the path is not a code, there is no such link or it does not redirect
 // now, or the lookup failed. Nothing is looked up for a request that cannot name a link.
-func (s *server) redirect(w http.ResponseWriter, r *http.Request, code string, now time.Time) error {
+func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, query string, now time.Time) error {
 	domain, ok := s.hosts.domain(r.Host)
 	if !ok {
 		return errUnknownHost
@@ -51,7 +64,7 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code string, n
 	if err != nil {
 		return err
 	}
-	d := l.Decide(now, r.URL.RawQuery)
+	d := l.DecidePath(now, rest, query)
 	switch d.Outcome {
 	case links.Redirect:
 	case links.Gone:

@@ -89,6 +89,7 @@ type Metrics struct {
 	durations     [numResults]prometheus.Observer
 	cache         [numTiers][numOutcomes]prometheus.Counter
 	invalidations [numSources]prometheus.Counter
+	qrScans       [numResults]prometheus.Counter
 	postgresUp    prometheus.Gauge
 	redisUp       prometheus.Gauge
 }
@@ -114,6 +115,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "shortlink_invalidations_total",
 		Help: "Link changes applied to the in-process caches, by source (pubsub, poll).",
 	}, []string{"source"})
+	qrScans := f.NewCounterVec(prometheus.CounterOpts{
+		Name: "shortlink_qr_scans_total",
+		Help: "GET requests for short codes that carry the QR scan marker (?_qr=1), by result; a redirected one is also a visit.",
+	}, []string{labelResult})
 	up := f.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "shortlink_dependency_up",
 		Help: "Whether a dependency answers: postgres, the last lookup or change-feed read succeeded; redis, its circuit breaker is closed.",
@@ -122,6 +127,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for r := range numResults {
 		m.requests[r] = requests.WithLabelValues(resultNames[r])
 		m.durations[r] = durations.WithLabelValues(resultNames[r])
+		m.qrScans[r] = qrScans.WithLabelValues(resultNames[r])
 	}
 	for t := range numTiers {
 		for o := range numOutcomes {
@@ -140,6 +146,8 @@ func (m *Metrics) observeRequest(r result, d time.Duration) {
 	m.requests[r].Inc()
 	m.durations[r].Observe(d.Seconds())
 }
+
+func (m *Metrics) qrScan(r result) { m.qrScans[r].Inc() }
 
 func (m *Metrics) cacheRequest(t tier, o outcome) { m.cache[t][o].Inc() }
 

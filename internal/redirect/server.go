@@ -86,6 +86,7 @@ type server struct {
 	now         func() time.Time
 	since       func(time.Time) time.Duration
 	hosts       hosts
+	site        links.Site
 	notFound    string // a safe Location, or ""
 	unknownHost string // a safe Location, or ""
 	maxAge      time.Duration
@@ -95,8 +96,9 @@ type server struct {
 	api                    http.Handler
 }
 
-// NewServer returns the redirector's HTTP handler: GET and HEAD /{code} on the served domains,
-// /_/healthz and /_/readyz on any host, and /api/v1/ reserved for the create API. Metrics are
+// NewServer returns the redirector's HTTP handler: GET and HEAD /{code} (and /{code}/rest for
+// forwardPath links) on the served domains, QR images at /_/qr/{code} on them, /_/healthz and
+// /_/readyz on any host, and /api/v1/ reserved for the create API. Metrics are
 // served elsewhere (on their own port), from the registry Deps.Metrics was made with.
 func NewServer(d Deps) http.Handler {
 	s := &server{
@@ -104,7 +106,7 @@ func NewServer(d Deps) http.Handler {
 		maxAge: d.Config.PermanentMaxAge, api: d.API,
 	}
 	s.setDefaults()
-	s.hosts = newHosts(d.Config.Site)
+	s.hosts, s.site = newHosts(d.Config.Site), d.Config.Site
 	if d.Config.Site.DefaultDomain() == "" {
 		s.log.Error("No default domain configured; serving only the further domains")
 	}
@@ -152,9 +154,10 @@ func (s *server) safeURL(what, raw string) string {
 func (s *server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /{code}", s.serveCode)
-	s.mux.HandleFunc("/", s.serveCode) // every other path or method: not a code
+	s.mux.HandleFunc("/", s.serveOther) // every other path or method: /{code}/rest, or not a code
 	s.mux.Handle("GET /_/healthz", s.handle(s.healthz))
 	s.mux.Handle("GET /_/readyz", s.handle(s.readyz))
+	s.mux.Handle("GET /_/qr/{code}", s.handle(s.qr))
 	if s.api != nil {
 		s.mux.Handle(apiPrefix, s.api)
 	} else {
@@ -178,7 +181,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength != 0 {
 			refuseBody(w)
 		}
-		s.serve(w, r, code)
+		s.serve(w, r, code, "")
 		return
 	}
 	if r.ContentLength != 0 && !s.takesBody(r) {

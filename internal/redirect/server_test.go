@@ -50,6 +50,8 @@ func declareResponseLinks(f *fixture) {
 	}))
 	f.declare(with(link("temp307", "https://example.com/t"), func(l *links.Link) { l.RedirectType = 307 }))
 	f.declare(with(link("fwd", "https://example.com/a?x=1#frag"), func(l *links.Link) { l.ForwardQuery = true }))
+	f.declare(with(link("go", "https://docs.example.com/guide?x=1#top"), func(l *links.Link) { l.ForwardPath, l.ForwardQuery = true, true }))
+	f.declare(with(link("gopath", "https://docs.example.com/"), func(l *links.Link) { l.ForwardPath = true }))
 	f.declare(with(link("later", "https://example.com/later"), func(l *links.Link) { l.ValidSince = now.Add(time.Hour) }))
 	f.declare(with(link("expired", "https://example.com/old"), func(l *links.Link) { l.ValidUntil = now.Add(-time.Second) }))
 	f.declare(with(link("moved", "https://example.com/old"), func(l *links.Link) {
@@ -89,6 +91,27 @@ func responseCases() []responseCase {
 		{"permanent: validUntil too near to cache", "GET", testHost, "/perm-ending", redirected(301, "https://example.com/pe", noStore)},
 		{"307 is not cached", "GET", testHost, "/temp307", redirected(307, "https://example.com/t", noStore)},
 		{"forwardQuery before the fragment", "GET", testHost, "/fwd?utm=x&b=2", redirected(302, "https://example.com/a?x=1&utm=x&b=2#frag", noStore)},
+		{"QR scan marker stripped before forwardQuery", "GET", testHost, "/fwd?_qr=1&utm=x", redirected(302, "https://example.com/a?x=1&utm=x#frag", noStore)},
+		{"QR scan marker stripped at the end", "GET", testHost, "/fwd?utm=x&_qr=1", redirected(302, "https://example.com/a?x=1&utm=x#frag", noStore)},
+		{"QR scan marker stripped between", "GET", testHost, "/fwd?a=1&_qr=1&b=2", redirected(302, "https://example.com/a?x=1&a=1&b=2#frag", noStore)},
+		{"QR scan marker alone", "GET", testHost, "/fwd?_qr=1", redirected(302, "https://example.com/a?x=1#frag", noStore)},
+		{"a parameter like the marker is kept", "GET", testHost, "/fwd?_qr=10", redirected(302, "https://example.com/a?x=1&_qr=10#frag", noStore)},
+		{"forwardPath: path then query, before the fragment", "GET", testHost, "/go/a/b?q=1", redirected(302, "https://docs.example.com/guide/a/b?x=1&q=1#top", noStore)},
+		{"forwardPath: the code alone as today", "GET", testHost, "/go", redirected(302, "https://docs.example.com/guide?x=1#top", noStore)},
+		{"forwardPath: trailing slash kept", "GET", testHost, "/go/", redirected(302, "https://docs.example.com/guide/?x=1#top", noStore)},
+		{"forwardPath: scan marker stripped", "GET", testHost, "/go/a?_qr=1", redirected(302, "https://docs.example.com/guide/a?x=1#top", noStore)},
+		{"forwardPath: no double slash", "GET", testHost, "/gopath/a/b/", redirected(302, "https://docs.example.com/a/b/", noStore)},
+		{"forwardPath: escapes kept as sent", "GET", testHost, "/gopath/a%20b/%E2%9C%93/c%2Fd", redirected(302, "https://docs.example.com/a%20b/%E2%9C%93/c%2Fd", noStore)},
+		{"forwardPath: escaped ? and # stay in the path", "GET", testHost, "/gopath/%3Fx=1%23y", redirected(302, "https://docs.example.com/%3Fx=1%23y", noStore)},
+		{"forwardPath: unsafe bytes encoded", "GET", testHost, "/gopath/a'\"<>{}", redirected(302, "https://docs.example.com/a%27%22%3C%3E%7B%7D", noStore)},
+		{"forwardPath: query dropped without forwardQuery", "GET", testHost, "/gopath/a?q=1", redirected(302, "https://docs.example.com/a", noStore)},
+		{"forwardPath: HEAD answers but does not count", "HEAD", testHost, "/go/a", response{302, "https://docs.example.com/guide/a?x=1#top", noStore, 0}},
+		{"forwardPath: escaped dot-dot refused", "GET", testHost, "/gopath/x/%2e%2e/admin", refused(404)},
+		{"forwardPath: dot-dot refused", "GET", testHost, "/gopath/x/../../admin", refused(404)},
+		{"forwardPath: empty segment refused", "GET", testHost, "/gopath/a//b", refused(404)},
+		{"forwardPath: POST refused", "POST", testHost, "/gopath/a", refused(404)},
+		{"forwardPath: escaped code not matched", "GET", testHost, "/%67opath/a", refused(404)},
+		{"path after an unknown code", "GET", testHost, "/nope/a", refused(404)},
 		{"not valid yet", "GET", testHost, "/later", refused(404)},
 		{"expired", "GET", testHost, "/expired", refused(410)},
 		{"expired with expiredTarget", "GET", testHost, "/moved", redirected(302, "https://example.com/new", noStore)},
@@ -186,7 +209,8 @@ func TestNotFoundAndUnknownHostURLs(t *testing.T) {
 	}
 }
 
-// A request that cannot name a link is answered without asking any tier.
+// A request that cannot name a link is answered without asking any tier. /{code}/rest can
+// name a forwardPath link, so only a first segment that is no code is refused here.
 func TestRefusedBeforeAnyLookup(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
@@ -198,7 +222,7 @@ func TestRefusedBeforeAnyLookup(t *testing.T) {
 		}
 		return n
 	}
-	for _, target := range []string{"/a.b", "/_x", "/" + strings.Repeat("a", 65), "/a%00b", "/a/b", "/"} {
+	for _, target := range []string{"/a.b", "/_x", "/" + strings.Repeat("a", 65), "/a%00b", "/a.b/c", "/_x/y", "/"} {
 		if rec := get(h, "GET", testHost, target); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", target, rec.Code)
 		}
@@ -209,8 +233,8 @@ func TestRefusedBeforeAnyLookup(t *testing.T) {
 	if n := lookups(); n != 0 {
 		t.Fatalf("%v lookups for requests that cannot name a link, want 0", n)
 	}
-	if n := f.metric("shortlink_redirect_requests_total", map[string]string{"result": "invalid"}); n != 7 {
-		t.Fatalf(`shortlink_redirect_requests_total{result="invalid"} = %v, want 7`, n)
+	if n := f.metric("shortlink_redirect_requests_total", map[string]string{"result": "invalid"}); n != 8 {
+		t.Fatalf(`shortlink_redirect_requests_total{result="invalid"} = %v, want 8`, n)
 	}
 }
 

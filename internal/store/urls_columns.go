@@ -60,6 +60,7 @@ var linkColumns = []linkColumn{
 	scalarColumn("source", "text NOT NULL", func(l *links.Link) *string { return &l.Source }, (*binaryRow).text),
 	scalarColumn("owner", "text NOT NULL", func(l *links.Link) *string { return &l.Owner }, (*binaryRow).text),
 	scalarColumn("owner_uid", "text NOT NULL", func(l *links.Link) *string { return &l.OwnerUID }, (*binaryRow).text),
+	scalarColumn("forward_path", "boolean NOT NULL", func(l *links.Link) *bool { return &l.ForwardPath }, (*binaryRow).bool),
 }
 
 // scalarColumn is a NOT NULL column of a type pgx scans and binds as it is, compared with ==;

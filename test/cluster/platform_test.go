@@ -149,8 +149,8 @@ func TestChartOnTheNode(t *testing.T) {
 		if err := c.List(ctx, &links, client.InNamespace(linksNamespace)); err != nil {
 			t.Fatalf("the ShortLinks after helm uninstall (CRD gone?): %v", err)
 		}
-		if len(links.Items) != 3 {
-			t.Fatalf("%d ShortLinks after helm uninstall, want the 3 samples", len(links.Items))
+		if len(links.Items) != len(samples) {
+			t.Fatalf("%d ShortLinks after helm uninstall, want the %d samples", len(links.Items), len(samples))
 		}
 		if _, _, err := localcluster.Command(ctx, n, root, helm, "install", localcluster.Release, "charts/shortlink",
 			"-n", chartNamespace, "-f", localcluster.ValuesFile); err != nil {
@@ -242,19 +242,23 @@ func expectPodSecurityWarns(t *testing.T, n *localnode.Node, ns string) {
 	}
 }
 
+// samples are config/samples by name: the code each takes, a path to ask for, and the answer.
+var samples = map[string]struct {
+	code, path, location string
+	status               int
+}{
+	"docs":        {"docs", "/docs", "https://example.com/documentation", http.StatusFound},
+	"summer-sale": {"summer", "/summer", "https://shop.example.com/sale?campaign=summer", http.StatusFound},
+	"home":        {"home", "/home", "https://example.com/", http.StatusMovedPermanently},
+	"guide":       {"guide", "/guide/start?x=1", "https://docs.example.com/guide/start?lang=en&x=1", http.StatusFound},
+}
+
 // expectSamplesServed: each sample is Ready and its code redirects to its target through the
 // redirector Service's ClusterIP, as the in-cluster ingress would reach it.
 func expectSamplesServed(t *testing.T, n *localnode.Node, redirector string) {
 	t.Helper()
 	c := linksClient(t, n)
-	want := map[string]struct {
-		code, location string
-		status         int
-	}{
-		"docs":        {"docs", "https://example.com/documentation", http.StatusFound},
-		"summer-sale": {"summer", "https://shop.example.com/sale?campaign=summer", http.StatusFound},
-		"home":        {"home", "https://example.com/", http.StatusMovedPermanently},
-	}
+	want := samples
 	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
@@ -267,7 +271,7 @@ func expectSamplesServed(t *testing.T, n *localnode.Node, redirector string) {
 			if sl.Status.Code != w.code {
 				return fmt.Errorf("shortlink %s: status.code %q, want %q (conditions %v)", name, sl.Status.Code, w.code, sl.Status.Conditions)
 			}
-			req, _ := http.NewRequest(http.MethodGet, redirector+"/"+w.code, nil)
+			req, _ := http.NewRequest(http.MethodGet, redirector+w.path, nil)
 			req.Host = nodeDomain
 			resp, err := noFollow.Do(req)
 			if err != nil {
@@ -276,7 +280,7 @@ func expectSamplesServed(t *testing.T, n *localnode.Node, redirector string) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 			if resp.StatusCode != w.status || resp.Header.Get("Location") != w.location {
-				return fmt.Errorf("GET %s/%s: %d %q, want %d %q", redirector, w.code, resp.StatusCode,
+				return fmt.Errorf("GET %s%s: %d %q, want %d %q", redirector, w.path, resp.StatusCode,
 					resp.Header.Get("Location"), w.status, w.location)
 			}
 			return nil
@@ -288,7 +292,7 @@ func expectSamplesServed(t *testing.T, n *localnode.Node, redirector string) {
 func expectVisitsCounted(t *testing.T, n *localnode.Node) {
 	t.Helper()
 	c := linksClient(t, n)
-	for _, name := range []string{"docs", "summer-sale", "home"} {
+	for name := range samples {
 		eventually(t, 2*time.Minute, func() error {
 			var sl linksv1.ShortLink
 			if err := c.Get(context.Background(), client.ObjectKey{Namespace: linksNamespace, Name: name}, &sl); err != nil {
