@@ -52,7 +52,7 @@ func run(args []string) error {
 	var opts localnode.Options
 	var envFile string
 	var sweepOnly, platform bool
-	var chart localcluster.ChartOptions
+	var chart localcluster.Options
 	fs.StringVar(&opts.KubeAssets, "kube-assets", os.Getenv("KUBEBUILDER_ASSETS"), "etcd, kube-apiserver, kube-controller-manager, kubectl (make envtest-assets)")
 	fs.StringVar(&opts.ClusterAssets, "cluster-assets", os.Getenv("CLUSTER_ASSETS"), "kubelet, kube-proxy, … (make cluster-assets)")
 	fs.StringVar(&opts.LogDir, "logs", "bin/cluster/logs", "one log per component")
@@ -101,13 +101,8 @@ func run(args []string) error {
 }
 
 // installPlatform installs the chart and adds the platform's addresses to env.
-func installPlatform(ctx context.Context, node *localnode.Node, chart localcluster.ChartOptions, env map[string]string) (*localcluster.Platform, error) {
+func installPlatform(ctx context.Context, node *localnode.Node, chart localcluster.Options, env map[string]string) (*localcluster.Platform, error) {
 	started := time.Now()
-	root, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
-	chart.Root = root
 	fmt.Println("localnode: node Ready; installing Shortlink's chart with", localcluster.ValuesFile)
 	p, err := localcluster.InstallChart(ctx, node, chart)
 	if err != nil {

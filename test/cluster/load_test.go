@@ -60,7 +60,7 @@ func TestUnderLoad(t *testing.T) {
 	helm, images := platformTools(t)
 	ctx := context.Background()
 	s := &scenarios{t: t, n: n, root: repoRoot(t), helm: helm}
-	p, err := localcluster.InstallChart(ctx, n, localcluster.ChartOptions{
+	p, err := localcluster.InstallChart(ctx, n, localcluster.Options{
 		Root: s.root, Helm: helm, Images: images, Namespace: loadNamespace,
 		Args: []string{"--set", "manager.replicas=2"},
 	})
@@ -315,21 +315,8 @@ spec: {target: "https://example.com/%s"}
 func (s *scenarios) expectRedirect(t *testing.T, code string) {
 	t.Helper()
 	kubectl(t, s.n, "-n", linksNamespace, "wait", "shortlink/"+code, "--for=condition=Ready", "--timeout=2m")
-	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
 	eventually(t, time.Minute, func() error {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+s.addr+"/"+code, nil)
-		req.Host = nodeDomain
-		resp, err := noFollow.Do(req)
-		if err != nil {
-			return err
-		}
-		_ = resp.Body.Close()
-		if want := "https://example.com/" + code; resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
-			return fmt.Errorf("GET /%s: %d %q, want 302 %q", code, resp.StatusCode, resp.Header.Get("Location"), want)
-		}
-		return nil
+		return expectRedirectAnswer("http://"+s.addr, "/"+code, http.StatusFound, "https://example.com/"+code)
 	})
 }
 

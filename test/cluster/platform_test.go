@@ -42,20 +42,20 @@ import (
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
 	"github.com/shortlink-dev/shortlink/internal/localcluster"
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 	"github.com/shortlink-dev/shortlink/internal/localnode"
 )
 
 const (
-	chartNamespace     = "shortlink-system"
-	kustomizeNamespace = "shortlink-kustomize" // hack/cluster/kustomize says so
-	linksNamespace     = "links"
-	nodeDomain         = "links.node.test" // hack/cluster/values.yaml and the overlay
+	chartNamespace = "shortlink-system"
+	linksNamespace = "links"
+	nodeDomain     = "links.node.test" // hack/cluster/values.yaml and the overlay
 )
 
 // repoRoot is where charts/, config/ and hack/ are.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("../..")
+	root, err := localenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +80,12 @@ func platformTools(t *testing.T) (helm, images string) {
 
 func linksClient(t *testing.T, n *localnode.Node) client.Client {
 	t.Helper()
+	return linksClientAs(t, n.Config)
+}
+
+// linksClientAs is a client for ShortLinks (and core objects) with the identity of cfg.
+func linksClientAs(t *testing.T, cfg *rest.Config) client.Client {
+	t.Helper()
 	log.SetLogger(logr.Discard()) // the client logs nothing a test reads
 	scheme := runtime.NewScheme()
 	if err := linksv1.AddToScheme(scheme); err != nil {
@@ -88,7 +94,7 @@ func linksClient(t *testing.T, n *localnode.Node) client.Client {
 	if err := corev1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(n.Config, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +112,7 @@ func TestChartOnTheNode(t *testing.T) {
 	ctx := context.Background()
 	root := repoRoot(t)
 	installing := time.Now()
-	p, err := localcluster.InstallChart(ctx, n, localcluster.ChartOptions{Root: root, Helm: helm, Images: images, Namespace: chartNamespace})
+	p, err := localcluster.InstallChart(ctx, n, localcluster.Options{Root: root, Helm: helm, Images: images, Namespace: chartNamespace})
 	if err != nil {
 		dumpNamespace(t, n, chartNamespace)
 		t.Fatal(err)
@@ -118,9 +124,7 @@ func TestChartOnTheNode(t *testing.T) {
 	})
 	t.Logf("helm install to every Pod Ready in %s", time.Since(installing).Round(time.Second))
 	t.Cleanup(func() { removeChart(t, n, root, helm) })
-	if strings.Contains(p.Warnings, "PodSecurity") || strings.Contains(p.Warnings, "violate") {
-		t.Errorf("helm install warned:\n%s", p.Warnings)
-	}
+	expectNoPodSecurityWarning(t, "helm install", p.Warnings)
 	expectPodSecurityWarns(t, n, chartNamespace)
 	redirector, err := p.RedirectorURL(ctx)
 	if err != nil {
@@ -178,50 +182,41 @@ func TestKustomizeOnTheNode(t *testing.T) {
 	n := node(t)
 	_, images := platformTools(t)
 	ctx := context.Background()
-	if err := localcluster.ImportImages(n, images); err != nil {
-		t.Fatal(err)
-	}
-	backends, err := localcluster.StartBackends(ctx)
+	applying := time.Now()
+	p, err := localcluster.InstallKustomize(ctx, n, localcluster.Options{Images: images})
 	if err != nil {
+		dumpNamespace(t, n, localcluster.KustomizeNamespace)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := backends.Stop(); err != nil {
+		if err := p.Stop(); err != nil {
 			t.Error(err)
 		}
 	})
-	cs := clientset(t, n)
-	if err := localcluster.PrepareNamespace(ctx, cs, kustomizeNamespace, backends.SecretData(localcluster.Release+"-pgbouncer")); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		_, _ = kubectlErr(n, "", "delete", "namespace", kustomizeNamespace, "--wait=false")
+		_, _ = kubectlErr(n, "", "delete", "namespace", localcluster.KustomizeNamespace, "--wait=false")
 		_, _ = kubectlErr(n, "", "delete", "crd", "shortlinks.links.shortlink.dev")
 	})
-	applying := time.Now()
-	_, warnings, err := localcluster.Command(ctx, n, repoRoot(t), n.Kubectl, "apply", "--server-side", "--force-conflicts",
-		"-k", "hack/cluster/kustomize")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(warnings, "PodSecurity") || strings.Contains(warnings, "violate") {
-		t.Errorf("kubectl apply -k warned:\n%s", warnings)
-	}
-	if err := localcluster.WaitReady(ctx, cs, kustomizeNamespace, 5*time.Minute); err != nil {
-		dumpNamespace(t, n, kustomizeNamespace)
-		t.Fatal(err)
-	}
 	t.Logf("kubectl apply -k to every Pod Ready in %s", time.Since(applying).Round(time.Second))
-	svc, err := cs.CoreV1().Services(kustomizeNamespace).Get(ctx, "shortlink-redirector", metav1.GetOptions{})
+	expectNoPodSecurityWarning(t, "kubectl apply -k", p.Warnings)
+	redirector, err := p.RedirectorURL(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kubectl(t, n, "create", "namespace", linksNamespace)
 	t.Cleanup(func() { deleteLinks(t, n) })
 	kubectl(t, n, "apply", "-n", linksNamespace, "-k", filepath.Join(repoRoot(t), "config/samples"))
-	expectSamplesServed(t, n, fmt.Sprintf("http://%s:80", svc.Spec.ClusterIP))
+	expectSamplesServed(t, n, redirector)
 	expectVisitsCounted(t, n)
-	expectNoRestarts(t, n, kustomizeNamespace)
+	expectNoRestarts(t, n, localcluster.KustomizeNamespace)
+}
+
+// expectNoPodSecurityWarning: an install's stderr carries no PodSecurity warning.
+func expectNoPodSecurityWarning(t *testing.T, install, warnings string) {
+	t.Helper()
+	if strings.Contains(warnings, "PodSecurity") || strings.Contains(warnings, "violate") {
+		t.Errorf("%s warned:\n%s", install, warnings)
+	}
 }
 
 // expectPodSecurityWarns is the control for the checks on warnings: in the namespace, a
@@ -259,9 +254,6 @@ func expectSamplesServed(t *testing.T, n *localnode.Node, redirector string) {
 	t.Helper()
 	c := linksClient(t, n)
 	want := samples
-	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
 	for name, w := range want {
 		eventually(t, 2*time.Minute, func() error {
 			var sl linksv1.ShortLink
@@ -271,21 +263,34 @@ func expectSamplesServed(t *testing.T, n *localnode.Node, redirector string) {
 			if sl.Status.Code != w.code {
 				return fmt.Errorf("shortlink %s: status.code %q, want %q (conditions %v)", name, sl.Status.Code, w.code, sl.Status.Conditions)
 			}
-			req, _ := http.NewRequest(http.MethodGet, redirector+w.path, nil)
-			req.Host = nodeDomain
-			resp, err := noFollow.Do(req)
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode != w.status || resp.Header.Get("Location") != w.location {
-				return fmt.Errorf("GET %s%s: %d %q, want %d %q", redirector, w.path, resp.StatusCode,
-					resp.Header.Get("Location"), w.status, w.location)
-			}
-			return nil
+			return expectRedirectAnswer(redirector, w.path, w.status, w.location)
 		})
 	}
+}
+
+// noFollow reads a redirect instead of following it.
+var noFollow = &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return http.ErrUseLastResponse
+}}
+
+// expectRedirectAnswer asks the redirector for path on the node's domain and wants status and
+// location; it says what came instead.
+func expectRedirectAnswer(redirector, path string, status int, location string) error {
+	req, err := http.NewRequest(http.MethodGet, redirector+path, nil) //nolint:noctx // bounded by the client's timeout
+	if err != nil {
+		return err
+	}
+	req.Host = nodeDomain
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != status || resp.Header.Get("Location") != location {
+		return fmt.Errorf("GET %s%s: %d %q, want %d %q", redirector, path, resp.StatusCode, resp.Header.Get("Location"), status, location)
+	}
+	return nil
 }
 
 // expectVisitsCounted: the redirects above show in each sample's status.visits.
@@ -477,13 +482,7 @@ func expectManagerRoleBounded(t *testing.T, n *localnode.Node, ns string) {
 	}
 	// And what it must be able to do, so the refusal above is not a wrong identity.
 	var links linksv1.ShortLinkList
-	scheme := runtime.NewScheme()
-	_ = linksv1.AddToScheme(scheme)
-	asLinks, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := asLinks.List(context.Background(), &links); err != nil {
+	if err := linksClientAs(t, cfg).List(context.Background(), &links); err != nil {
 		t.Errorf("the manager's service account listing ShortLinks: %v", err)
 	}
 }
