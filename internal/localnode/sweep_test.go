@@ -104,17 +104,33 @@ func TestSweepRulesRemovesOwnedChainsOnly(t *testing.T) {
 	}
 }
 
-// TestKillAndRemoveCgroups starts a daemon that forks a child into the node's cgroups, then
-// checks that the sweep's cgroup steps leave no process and no cgroup in any hierarchy.
+// TestKillAndRemoveCgroups starts a daemon that forks two children into the node's cgroups,
+// then checks that the sweep's cgroup steps leave no process and no cgroup in any hierarchy.
+// Like the node's daemons, which fork only after reading their configuration, the shell forks
+// only once it has been moved into the cgroups: it reads a line from a FIFO that the test writes
+// after start returns (a shell forking at once raced the move, and its children stayed behind).
 func TestKillAndRemoveCgroups(t *testing.T) {
 	machine(t, "sh", "sleep")
 	if err := makeCgroups(); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{name: "forker", path: "sh", args: []string{"-c", "sleep 300 & sleep 300"}, log: filepath.Join(t.TempDir(), "forker.log")}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "joined")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{name: "forker", path: "sh", args: []string{"-c", "read _ <joined; sleep 300 & sleep 300"}, log: filepath.Join(dir, "forker.log")}
 	if err := d.start(); err != nil {
 		t.Fatal(err)
 	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the shell opens it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteString("go\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close() // the shell has its line
 	var pids map[int]bool
 	deadline := time.Now().Add(time.Minute)
 	for len(pids) < 3 && time.Now().Before(deadline) { // sh and both sleeps
