@@ -123,7 +123,7 @@ func TestKillAndRemoveCgroups(t *testing.T) {
 	if err := d.start(); err != nil {
 		t.Fatal(err)
 	}
-	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until the shell opens it
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) //nolint:gosec // our FIFO in the test's temporary directory; blocks until the shell opens it
 	if err != nil {
 		t.Fatal(err)
 	}
