@@ -40,6 +40,9 @@ type wrkResult struct {
 	p50ms    float64
 	p99ms    float64
 	errors   float64
+	// errorLines are wrk's own lines behind errors (socket errors by kind, non-3xx count), so a
+	// failed run says whether it timed out, was refused or was answered with an error.
+	errorLines string
 }
 
 // runWrk drives url's host with the request script for d, one thread and 64 connections (the
@@ -73,12 +76,14 @@ func parseWrk(out string) (wrkResult, error) {
 	r.rps, _ = strconv.ParseFloat(n[1], 64)
 	if e := wrkErrors.FindStringSubmatch(out); e != nil {
 		r.errors, _ = strconv.ParseFloat(e[1], 64)
+		r.errorLines += strings.TrimSpace(e[0]) + "; "
 	}
 	if s := wrkSocket.FindStringSubmatch(out); s != nil {
 		for _, v := range s[1:] {
 			x, _ := strconv.ParseFloat(v, 64)
 			r.errors += x
 		}
+		r.errorLines += strings.TrimSpace(s[0])
 	}
 	for _, p := range wrkPct.FindAllStringSubmatch(out, -1) {
 		v, _ := strconv.ParseFloat(p[2], 64)

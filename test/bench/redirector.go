@@ -226,7 +226,7 @@ func (r *redirectRun) measure(ctx context.Context, s *server, script string, d t
 		return sample{}, fmt.Errorf("%s served no requests", s.name)
 	}
 	if w.errors > 0 {
-		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load", s.name, w.errors)
+		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load (wrk: %s)", s.name, w.errors, w.errorLines)
 	}
 	return sample{wrkResult: w, cpuUsPerReq: (after - before) / clockTicksPerSecond * 1e6 / w.requests}, nil
 }
