@@ -58,7 +58,7 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	var o options
 	f := envflag.Set{FS: fs, Getenv: getenv}
 	f.String(&o.databaseURL, "database-url", "", "PostgreSQL URL, a direct connection (migrations take an advisory lock; never PgBouncer)")
-	f.String(&o.redisURL, "redis-url", "", "Redis URL")
+	f.String(&o.redisURL, "redis-url", "", "Redis URL: redis://, redis-sentinel:// or redis-cluster:// (docs/operations.md)")
 	f.String(&o.defaultDomain, "default-domain", "localhost", "domain served for ShortLinks without spec.domain")
 	f.String(&o.domains, "domains", "", "comma-separated further domains that ShortLinks may use in spec.domain")
 	f.String(&o.baseURL, "base-url", "", "prefix of short URLs on the default domain (default https://<default-domain>)")
