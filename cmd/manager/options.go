@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/shortlink-dev/shortlink/controllers"
+	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/envflag"
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
@@ -96,6 +97,9 @@ func (o *options) validate() error {
 		return fmt.Errorf("--redis-url (REDIS_URL) is required")
 	case o.resyncInterval <= 0 || o.visitsInterval <= 0 || o.gcInterval <= 0 || o.maintInterval <= 0:
 		return fmt.Errorf("intervals must be positive")
+	}
+	if err := cache.CheckURL(o.redisURL); err != nil {
+		return fmt.Errorf("--redis-url (REDIS_URL): %w", err)
 	}
 	site, err := links.NewSite(o.defaultDomain, links.SplitDomains(o.domains), o.baseURL)
 	if err != nil {

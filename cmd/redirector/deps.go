@@ -163,3 +163,14 @@ func (d *deps) visitRecorder() redirect.VisitRecorder {
 type nopVisits struct{}
 
 func (nopVisits) Record(redirect.Visit) {}
+
+// checkRedisURL refuses a --redis-url the client could not use; empty means no Redis tier.
+func checkRedisURL(url string) error {
+	if url == "" {
+		return nil
+	}
+	if err := cache.CheckURL(url); err != nil {
+		return fmt.Errorf("--redis-url (REDIS_URL): %w", err)
+	}
+	return nil
+}

@@ -106,6 +106,9 @@ func (o *options) validate() error {
 	if o.databaseURL == "" {
 		return errors.New("--database-url (DATABASE_URL) is required")
 	}
+	if err := checkRedisURL(o.redisURL); err != nil {
+		return err
+	}
 	if o.shutdownDelay >= o.shutdownTimeout-o.flushBudget() {
 		return errors.New("--shutdown-delay must be shorter than half of --shutdown-timeout: the final flush of visits has the other half")
 	}

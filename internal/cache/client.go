@@ -94,6 +94,24 @@ func NewUniversalClient(url string, opts ClientOptions) (redis.UniversalClient, 
 	return NewClient(url, opts)
 }
 
+// CheckURL returns the error NewUniversalClient would return for url, without building a
+// client, so that a binary refuses a bad --redis-url at start-up with its other flags.
+func CheckURL(url string) error {
+	scheme, _, _ := strings.Cut(url, "://")
+	var err error
+	switch scheme {
+	case SchemeSentinel, SchemeSentinelTLS:
+		_, err = parseSentinelURL(url, scheme)
+	case SchemeCluster, SchemeClusterTLS:
+		_, err = parseClusterURL(url, scheme)
+	default:
+		if _, err = redis.ParseURL(url); err != nil {
+			err = fmt.Errorf("parse redis url: %w", err)
+		}
+	}
+	return err
+}
+
 // NewClient returns a client for a redis:// or rediss:// URL, with timeouts tight enough that a
 // dead Redis costs a caller at most a few hundred milliseconds (see ClientOptions). Context
 // deadlines are honoured too. It does not connect: Redis may be down when a binary starts.

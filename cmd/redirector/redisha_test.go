@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,25 +68,10 @@ func TestRedisSentinelFailoverUnderLoad(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = rdb.Close() })
 	writeRedisOnlyLinks(ctx, t, rdb)
-
-	var rs [2]*redirectorProcess
-	for i := range rs {
-		rs[i] = startProcess(t, env, fmt.Sprintf("redirector-failover-%d", i), failoverArgs(t, env)...)
+	if n, err := rdb.Do(ctx, "WAIT", 1, 30000).Int(); err != nil || n < 1 {
+		t.Fatalf("WAIT for the replica = %d, %v", n, err)
 	}
-	client := &http.Client{
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     &http.Transport{MaxIdleConnsPerHost: 8},
-	}
-	defer client.CloseIdleConnections()
-	for _, r := range rs {
-		eventually(t, "the redirector subscribed", func() bool { return subscriptions(t, r) >= 1 })
-		if loc := redirectTo(t, client, r, "hot"); loc != hotTarget {
-			t.Fatalf("GET /hot before the failover: Location %q", loc)
-		}
-		if loc := redirectTo(t, client, r, "r-0"); loc == "" {
-			t.Fatal("a link held only in Redis does not answer before the failover")
-		}
-	}
+	client, rs := startHARedirectors(t, env, env.RedisSentinel.URL())
 
 	load := startLoad(t, client, rs[:])
 	killed := time.Now()
@@ -98,6 +84,9 @@ func TestRedisSentinelFailoverUnderLoad(t *testing.T) {
 		t.Fatalf("sentinels name master %s, %v; want the promoted replica %s", addr, err, env.RedisSentinel.Replica.Addr())
 	}
 
+	for _, r := range rs {
+		eventually(t, "the redirector subscribed again after the failover", func() bool { return subscriptions(t, r) >= 2 })
+	}
 	assertInvalidationReachesBoth(ctx, t, env, rdb, client, rs[:])
 	assertRateLimitShared(ctx, t, rdb, client, rs[:])
 
@@ -108,7 +97,59 @@ func TestRedisSentinelFailoverUnderLoad(t *testing.T) {
 	}
 }
 
-func failoverArgs(t *testing.T, env *localenv.Env) []string {
+// Two redirectors on a three-master Redis Cluster: links held only in Redis answer, whichever
+// node holds them; an invalidation published through the cluster reaches both; the API's rate
+// limit is one limit between them.
+func TestRedirectorsOnRedisCluster(t *testing.T) {
+	env := localenv.ForTest(t, localenv.Options{PgBouncer: true, RedisCluster: &localenv.RedisClusterOptions{Password: "cluster-test"}})
+	ctx := context.Background()
+	if err := store.Migrate(ctx, env.Postgres.URL("postgres")); err != nil {
+		t.Fatal(err)
+	}
+	declare(t, env.Postgres.URL("postgres"), links.Link{Code: "hot", Target: hotTarget, RedirectType: http.StatusFound,
+		Source: links.SourceK8s, Owner: "team-a/hot", OwnerUID: "uid-hot"})
+	rdb, err := cache.NewUniversalClient(env.RedisCluster.URL(), cache.ClientOptions{Name: "cluster-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	writeRedisOnlyLinks(ctx, t, rdb)
+	client, rs := startHARedirectors(t, env, env.RedisCluster.URL())
+	for i := 1; i < 100; i++ { // a hundred codes, on every node
+		if loc := redirectTo(t, client, rs[i%2], fmt.Sprintf("r-%d", i)); loc != fmt.Sprintf("https://example.com/r/%d", i) {
+			t.Fatalf("GET /r-%d, held only in the cluster: Location %q", i, loc)
+		}
+	}
+	assertInvalidationReachesBoth(ctx, t, env, rdb, client, rs[:])
+	assertRateLimitShared(ctx, t, rdb, client, rs[:])
+}
+
+// startHARedirectors starts two redirectors on redisURL, waits until both have subscribed to
+// invalidations, and checks that both serve /hot from PostgreSQL and r-0 from Redis.
+func startHARedirectors(t *testing.T, env *localenv.Env, redisURL string) (*http.Client, [2]*redirectorProcess) {
+	t.Helper()
+	var rs [2]*redirectorProcess
+	for i := range rs {
+		rs[i] = startProcess(t, env, fmt.Sprintf("redirector-ha-%d", i), haArgs(t, env, redisURL)...)
+	}
+	client := &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{MaxIdleConnsPerHost: 8},
+	}
+	t.Cleanup(client.CloseIdleConnections)
+	for _, r := range rs {
+		eventually(t, "the redirector subscribed", func() bool { return subscriptions(t, r) >= 1 })
+		if loc := redirectTo(t, client, r, "hot"); loc != hotTarget {
+			t.Fatalf("GET /hot: Location %q", loc)
+		}
+		if loc := redirectTo(t, client, r, "r-0"); loc == "" {
+			t.Fatal("a link held only in Redis does not answer")
+		}
+	}
+	return client, rs
+}
+
+func haArgs(t *testing.T, env *localenv.Env, redisURL string) []string {
 	t.Helper()
 	dir := t.TempDir()
 	keys, codeKey := filepath.Join(dir, "keys"), filepath.Join(dir, "code-key")
@@ -119,7 +160,7 @@ func failoverArgs(t *testing.T, env *localenv.Env) []string {
 		t.Fatal(err)
 	}
 	return []string{
-		"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", env.RedisSentinel.URL(), "--default-domain", "sho.rt",
+		"--database-url", env.PgBouncer.URL("postgres"), "--redis-url", redisURL, "--default-domain", "sho.rt",
 		// Only pub/sub may deliver the invalidation: no poll and no expiry within the test.
 		"--poll-interval", "1h", "--local-cache-ttl", "1h",
 		"--api", "--api-keys-file", keys, "--api-code-key-file", codeKey,
@@ -129,8 +170,7 @@ func failoverArgs(t *testing.T, env *localenv.Env) []string {
 	}
 }
 
-// writeRedisOnlyLinks writes r-0 … r-N to Redis and waits until the replica holds them, so
-// they survive the master's death.
+// writeRedisOnlyLinks writes r-0 … r-N to Redis.
 func writeRedisOnlyLinks(ctx context.Context, t *testing.T, rdb redis.UniversalClient) {
 	t.Helper()
 	entries := make([]cache.Entry, redisOnlyLinks)
@@ -140,9 +180,6 @@ func writeRedisOnlyLinks(ctx context.Context, t *testing.T, rdb redis.UniversalC
 	}
 	if _, err := cache.New(rdb, cache.Options{}).Heal(ctx, entries); err != nil {
 		t.Fatal(err)
-	}
-	if n, err := rdb.Do(ctx, "WAIT", 1, 30000).Int(); err != nil || n < 1 {
-		t.Fatalf("WAIT for the replica = %d, %v", n, err)
 	}
 }
 
@@ -236,13 +273,9 @@ func probeUntilRedisAnswers(t *testing.T, client *http.Client, rs []*redirectorP
 }
 
 // assertInvalidationReachesBoth changes /hot as the manager does — the row, then Redis, then
-// an invalidation — once both redirectors have subscribed again after the failover, and waits
-// for both to redirect to the new target.
+// an invalidation — and waits for both redirectors to redirect to the new target.
 func assertInvalidationReachesBoth(ctx context.Context, t *testing.T, env *localenv.Env, rdb redis.UniversalClient, client *http.Client, rs []*redirectorProcess) {
 	t.Helper()
-	for _, r := range rs {
-		eventually(t, "the redirector subscribed again after the failover", func() bool { return subscriptions(t, r) >= 2 })
-	}
 	s, err := store.Open(ctx, env.Postgres.URL("postgres"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -331,4 +364,20 @@ func scrapeLabelled(t *testing.T, client *http.Client, r *redirectorProcess, ser
 		}
 	}
 	return 0
+}
+
+// A Redis URL the client cannot use stops the redirector at start-up, naming the flag and what
+// is wrong, never the password.
+func TestBadRedisURLIsRefusedAtStart(t *testing.T) {
+	for url, want := range map[string]string{
+		"redis-sentinel://:hunter2@s1:26379,s2:26379": "master name",
+		"rediss-cluster://:hunter2@n1:6379?addr=n2:1": "addr",
+	} {
+		err := run(context.Background(), []string{"--redis-url", url}, func(k string) string {
+			return map[string]string{"DATABASE_URL": "postgres://x/db"}[k]
+		}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--redis-url") || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("--redis-url %s: run = %v; want an error naming --redis-url and %q, without the password", url, err, want)
+		}
+	}
 }
