@@ -152,7 +152,7 @@ func (c *RedisCluster) URL() string {
 
 // Stop stops every node.
 func (c *RedisCluster) Stop() error {
-	var errs []error
+	errs := make([]error, 0, len(c.Nodes))
 	for _, n := range c.Nodes {
 		errs = append(errs, n.Stop())
 	}
