@@ -91,9 +91,12 @@ func TestRedisSentinelFailoverUnderLoad(t *testing.T) {
 	assertRateLimitShared(ctx, t, rdb, client, rs[:])
 
 	total, failed := load.stop()
-	t.Logf("%d redirects of /hot under load, %d failed", total, failed)
+	t.Logf("%d redirects of /hot under load, %d failed; %d API requests, %d failed", total, failed, load.apiTotal.Load(), load.apiFailed.Load())
 	if failed != 0 || total == 0 {
 		t.Fatalf("%d of %d redirects of a link held in memory failed during the failover", failed, total)
+	}
+	if load.apiFailed.Load() != 0 || load.apiTotal.Load() == 0 {
+		t.Fatalf("%d of %d API requests answered neither 404 nor 429 during the failover", load.apiFailed.Load(), load.apiTotal.Load())
 	}
 }
 
@@ -204,11 +207,14 @@ func redirectTo(t *testing.T, client *http.Client, r *redirectorProcess, code st
 	return resp.Header.Get("Location")
 }
 
-// load is workers redirecting /hot on every redirector until stopped.
+// load is workers redirecting /hot on every redirector until stopped, and one asking each
+// redirector's API, whose rate limits must answer throughout: from Redis, or from each pod's
+// share while Redis cannot.
 type load struct {
-	done          chan struct{}
-	wg            sync.WaitGroup
-	total, failed atomic.Int64
+	done                chan struct{}
+	wg                  sync.WaitGroup
+	total, failed       atomic.Int64
+	apiTotal, apiFailed atomic.Int64
 }
 
 func startLoad(t *testing.T, client *http.Client, rs []*redirectorProcess) *load {
@@ -239,8 +245,39 @@ func startLoad(t *testing.T, client *http.Client, rs []*redirectorProcess) *load
 			}
 		})
 	}
+	for _, r := range rs {
+		l.wg.Go(func() { l.askAPI(t, client, r) })
+	}
 	t.Cleanup(func() { l.stop() })
 	return l
+}
+
+// askAPI sends API requests for clients cycling over 250 addresses, paced, until stopped; any
+// answer but 404 (allowed; the link does not exist) or 429 (limited) is a failure.
+func (l *load) askAPI(t *testing.T, client *http.Client, r *redirectorProcess) {
+	for i := 0; ; i++ {
+		select {
+		case <-l.done:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if l.apiTotal.Add(1) > maxLoad {
+			return
+		}
+		req := mustRequest(t, "http://"+r.apiAddrOrAddr()+"/api/v1/links/nope")
+		req.Host = "sho.rt"
+		req.Header.Set("Authorization", "Bearer 0123456789abcdef")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i%250))
+		resp, err := client.Do(req)
+		if err != nil {
+			l.apiFailed.Add(1)
+			continue
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusTooManyRequests {
+			l.apiFailed.Add(1)
+		}
+	}
 }
 
 // stop ends the load, once, and returns how many redirects were sent and how many failed.
