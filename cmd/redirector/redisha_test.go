@@ -98,6 +98,13 @@ func TestRedisSentinelFailoverUnderLoad(t *testing.T) {
 	if load.apiFailed.Load() != 0 || load.apiTotal.Load() == 0 {
 		t.Fatalf("%d of %d API requests answered neither 404 nor 429 during the failover", load.apiFailed.Load(), load.apiTotal.Load())
 	}
+	fellBack := 0
+	for _, r := range rs {
+		fellBack += r.logged(t, "Redis unavailable; API rate limits are enforced per process")
+	}
+	if fellBack == 0 {
+		t.Fatal("no redirector enforced its share of the rate limits while the master was gone")
+	}
 }
 
 // Two redirectors on a three-master Redis Cluster: links held only in Redis answer, whichever
