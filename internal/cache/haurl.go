@@ -17,6 +17,7 @@ limitations under the License.
 package cache
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -145,6 +146,7 @@ func parseSentinelURL(raw, scheme string) (*redis.FailoverOptions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", errHAURL, scheme, err)
 	}
+	verifyEachHost(o.TLSConfig)
 	return o, nil
 }
 
@@ -163,5 +165,15 @@ func parseClusterURL(raw, scheme string) (*redis.ClusterOptions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", errHAURL, scheme, err)
 	}
+	verifyEachHost(o.TLSConfig)
 	return o, nil
+}
+
+// verifyEachHost makes each TLS connection verify the certificate of the host it dials. go-redis
+// fixes the server name to the URL's first host, which would check every sentinel, master and
+// cluster node against that one name; Go infers the name from each address when it is empty.
+func verifyEachHost(c *tls.Config) {
+	if c != nil {
+		c.ServerName = ""
+	}
 }

@@ -39,8 +39,8 @@ func TestParseSentinelURL(t *testing.T) {
 		t.Fatalf("tightened %+v", o)
 	}
 	o, err = parseSentinelURL("rediss-sentinel://user:pw@h1:26379/m", SchemeSentinelTLS)
-	if err != nil || o.Username != "user" || o.Password != "pw" || o.SentinelPassword != "" || o.DB != 0 || o.TLSConfig == nil {
-		t.Fatalf("TLS URL parsed %+v, %v", o, err)
+	if err != nil || o.Username != "user" || o.Password != "pw" || o.SentinelPassword != "" || o.DB != 0 || o.TLSConfig == nil || o.TLSConfig.ServerName != "" {
+		t.Fatalf("TLS URL parsed %+v, %v; want TLS verifying each host's own name", o, err)
 	}
 }
 
@@ -55,6 +55,10 @@ func TestParseClusterURL(t *testing.T) {
 	tightenCluster(o, ClientOptions{})
 	if o.MaxRedirects != 4 || o.MaxRetries != -1 || o.ReadTimeout != DefaultTimeout || !o.ContextTimeoutEnabled {
 		t.Fatalf("tightened %+v", o)
+	}
+	o, err = parseClusterURL("rediss-cluster://n1:6379,n2:6379", SchemeClusterTLS)
+	if err != nil || o.TLSConfig == nil || o.TLSConfig.ServerName != "" {
+		t.Fatalf("TLS URL parsed %+v, %v; want TLS verifying each host's own name", o, err)
 	}
 	o, _ = parseClusterURL("redis-cluster://n1:6379", SchemeCluster)
 	tightenCluster(o, ClientOptions{})
