@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -161,12 +162,33 @@ func parseClusterURL(raw, scheme string) (*redis.ClusterOptions, error) {
 	if len(u.path) > 0 {
 		return nil, fmt.Errorf("%w: %s: a cluster has only database 0; the URL takes no path", errHAURL, scheme)
 	}
+	// go-redis reads skip_verify in Sentinel URLs but not in Cluster URLs; both take it here.
+	skipVerify, err := takeBool(u.query, "skip_verify")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", errHAURL, scheme, err)
+	}
 	o, err := redis.ParseClusterURL(u.goRedisURL(u.user, "", nil))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", errHAURL, scheme, err)
 	}
 	verifyEachHost(o.TLSConfig)
+	if o.TLSConfig != nil {
+		o.TLSConfig.InsecureSkipVerify = skipVerify
+	}
 	return o, nil
+}
+
+// takeBool removes the parameter name from q and returns its value, false when absent.
+func takeBool(q url.Values, name string) (bool, error) {
+	if !q.Has(name) {
+		return false, nil
+	}
+	v, err := strconv.ParseBool(q.Get(name))
+	q.Del(name)
+	if err != nil {
+		return false, fmt.Errorf("parameter %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // verifyEachHost makes each TLS connection verify the certificate of the host it dials. go-redis

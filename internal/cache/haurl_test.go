@@ -56,8 +56,8 @@ func TestParseClusterURL(t *testing.T) {
 	if o.MaxRedirects != 4 || o.MaxRetries != -1 || o.ReadTimeout != DefaultTimeout || !o.ContextTimeoutEnabled {
 		t.Fatalf("tightened %+v", o)
 	}
-	o, err = parseClusterURL("rediss-cluster://n1:6379,n2:6379", SchemeClusterTLS)
-	if err != nil || o.TLSConfig == nil || o.TLSConfig.ServerName != "" {
+	o, err = parseClusterURL("rediss-cluster://n1:6379,n2:6379?skip_verify=true", SchemeClusterTLS)
+	if err != nil || o.TLSConfig == nil || o.TLSConfig.ServerName != "" || !o.TLSConfig.InsecureSkipVerify {
 		t.Fatalf("TLS URL parsed %+v, %v; want TLS verifying each host's own name", o, err)
 	}
 	o, _ = parseClusterURL("redis-cluster://n1:6379", SchemeCluster)
