@@ -37,7 +37,7 @@ import (
 // deps are the manager's connections to PostgreSQL and Redis.
 type deps struct {
 	store *store.Store
-	redis *redis.Client
+	redis redis.UniversalClient
 	cache *cache.Cache
 }
 
@@ -82,7 +82,7 @@ func connect(ctx context.Context, o options) (*deps, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	rdb, err := cache.NewClient(o.redisURL, cache.ClientOptions{Name: "shortlink-manager"})
+	rdb, err := cache.NewUniversalClient(o.redisURL, cache.ClientOptions{Name: "shortlink-manager"})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("redis: %w", err)

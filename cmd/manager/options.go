@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/shortlink-dev/shortlink/controllers"
+	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/envflag"
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
@@ -58,7 +59,7 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	var o options
 	f := envflag.Set{FS: fs, Getenv: getenv}
 	f.String(&o.databaseURL, "database-url", "", "PostgreSQL URL, a direct connection (migrations take an advisory lock; never PgBouncer)")
-	f.String(&o.redisURL, "redis-url", "", "Redis URL")
+	f.String(&o.redisURL, "redis-url", "", "Redis URL: redis://, redis-sentinel:// or redis-cluster:// (docs/operations.md)")
 	f.String(&o.defaultDomain, "default-domain", "localhost", "domain served for ShortLinks without spec.domain")
 	f.String(&o.domains, "domains", "", "comma-separated further domains that ShortLinks may use in spec.domain")
 	f.String(&o.baseURL, "base-url", "", "prefix of short URLs on the default domain (default https://<default-domain>)")
@@ -96,6 +97,9 @@ func (o *options) validate() error {
 		return fmt.Errorf("--redis-url (REDIS_URL) is required")
 	case o.resyncInterval <= 0 || o.visitsInterval <= 0 || o.gcInterval <= 0 || o.maintInterval <= 0:
 		return fmt.Errorf("intervals must be positive")
+	}
+	if err := cache.CheckURL(o.redisURL); err != nil {
+		return fmt.Errorf("--redis-url (REDIS_URL): %w", err)
 	}
 	site, err := links.NewSite(o.defaultDomain, links.SplitDomains(o.domains), o.baseURL)
 	if err != nil {

@@ -40,7 +40,7 @@ type deps struct {
 	lookups  *store.Store
 	stats    *store.Store
 	visits   *stats.Aggregator // nil with --stats=false
-	redis    *redis.Client
+	redis    redis.UniversalClient
 	cache    *cache.Cache
 	registry *prometheus.Registry
 	metrics  *redirect.Metrics
@@ -84,7 +84,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	rd := redirect.ResolverDeps{Store: d.lookups, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
 	if o.redisURL != "" {
 		cache.LogTo(log) // go-redis's own lines, at debug level
-		if d.redis, err = cache.NewClient(o.redisURL, cache.ClientOptions{Name: "shortlink-redirector"}); err != nil {
+		if d.redis, err = cache.NewUniversalClient(o.redisURL, cache.ClientOptions{Name: "shortlink-redirector"}); err != nil {
 			return d, fmt.Errorf("redis: %w", err)
 		}
 		d.cache = cache.New(d.redis, cache.Options{})
@@ -163,3 +163,14 @@ func (d *deps) visitRecorder() redirect.VisitRecorder {
 type nopVisits struct{}
 
 func (nopVisits) Record(redirect.Visit) {}
+
+// checkRedisURL refuses a --redis-url the client could not use; empty means no Redis tier.
+func checkRedisURL(url string) error {
+	if url == "" {
+		return nil
+	}
+	if err := cache.CheckURL(url); err != nil {
+		return fmt.Errorf("--redis-url (REDIS_URL): %w", err)
+	}
+	return nil
+}

@@ -66,7 +66,7 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.Bool(&o.databaseDirect, "database-direct", false, "the database URL points at PostgreSQL itself, not PgBouncer")
 	f.Int(&o.lookupConns, "database-max-conns", 20, "size of the lookup pool")
 	f.Int(&o.statsConns, "stats-max-conns", 4, "size of the stats pool, apart from lookups")
-	f.String(&o.redisURL, "redis-url", "", "Redis URL; empty runs without the Redis tier")
+	f.String(&o.redisURL, "redis-url", "", "Redis URL: redis://, redis-sentinel:// or redis-cluster:// (docs/operations.md); empty runs without the Redis tier")
 	f.String(&o.defaultDomain, "default-domain", "localhost", "host serving links without a domain")
 	f.String(&o.domains, "domains", "", "comma-separated further hosts served")
 	f.String(&o.notFoundURL, "not-found-url", "", "redirect unknown, suspended and not-yet-valid codes here instead of 404")
@@ -105,6 +105,9 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 func (o *options) validate() error {
 	if o.databaseURL == "" {
 		return errors.New("--database-url (DATABASE_URL) is required")
+	}
+	if err := checkRedisURL(o.redisURL); err != nil {
+		return err
 	}
 	if o.shutdownDelay >= o.shutdownTimeout-o.flushBudget() {
 		return errors.New("--shutdown-delay must be shorter than half of --shutdown-timeout: the final flush of visits has the other half")

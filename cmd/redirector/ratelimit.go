@@ -81,7 +81,7 @@ func (l *rateLimitOptions) config(c *api.Config) {
 
 // limiter keeps the buckets in rdb, or, without Redis, in this process alone (each replica
 // then enforcing limit/replicas, as during an outage).
-func (l *rateLimitOptions) limiter(rdb *redis.Client, log *slog.Logger) *cache.RateLimiter {
+func (l *rateLimitOptions) limiter(rdb redis.UniversalClient, log *slog.Logger) *cache.RateLimiter {
 	opts := cache.RateLimiterOptions{
 		Replicas: l.replicas,
 		OnRedisChange: func(up bool) {

@@ -18,6 +18,7 @@ package cache
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,6 +31,11 @@ import (
 const (
 	DefaultTimeout    = 250 * time.Millisecond
 	DefaultMaxRetries = 1
+	// DefaultMaxRedirects is a Cluster client's budget of further attempts after the first: its
+	// one retry after a network error, or a MOVED/ASK redirect after a failover or resharding.
+	// go-redis's default of 3, each attempt bounded by DefaultTimeout, would let a dead node
+	// cost a redirect a second.
+	DefaultMaxRedirects = 2
 )
 
 // ClientOptions tune NewClient. A zero field takes the value from the URL's query parameters
@@ -54,6 +60,58 @@ type ClientOptions struct {
 	PoolSize int
 }
 
+// NewUniversalClient returns the client the URL's scheme selects, each with NewClient's tight
+// timeouts and single retry:
+//
+//   - redis://, rediss:// or unix://: one Redis server, as NewClient.
+//   - redis-sentinel://[user[:password]@]host:port[,host:port…]/master[/db][?…] (rediss-sentinel://
+//     for TLS): the master that the sentinels name, followed through failovers. User-info is
+//     Redis's password; sentinel_username and sentinel_password authenticate to the sentinels.
+//   - redis-cluster://[user[:password]@]host:port[,host:port…][?…] (rediss-cluster://): a Redis
+//     Cluster reached through any of the listed nodes. Retries and MOVED/ASK redirects share
+//     max_redirects (default DefaultMaxRedirects).
+//
+// Query parameters are go-redis's options in snake case (dial_timeout, read_timeout,
+// pool_size, …) and lose to opts' non-zero fields. It does not connect.
+func NewUniversalClient(url string, opts ClientOptions) (redis.UniversalClient, error) {
+	scheme, _, _ := strings.Cut(url, "://")
+	switch scheme {
+	case SchemeSentinel, SchemeSentinelTLS:
+		o, err := parseSentinelURL(url, scheme)
+		if err != nil {
+			return nil, err
+		}
+		tightenFailover(o, opts)
+		return redis.NewFailoverClient(o), nil
+	case SchemeCluster, SchemeClusterTLS:
+		o, err := parseClusterURL(url, scheme)
+		if err != nil {
+			return nil, err
+		}
+		tightenCluster(o, opts)
+		return redis.NewClusterClient(o), nil
+	}
+	return NewClient(url, opts)
+}
+
+// CheckURL returns the error NewUniversalClient would return for url, without building a
+// client, so that a binary refuses a bad --redis-url at start-up with its other flags.
+func CheckURL(url string) error {
+	scheme, _, _ := strings.Cut(url, "://")
+	var err error
+	switch scheme {
+	case SchemeSentinel, SchemeSentinelTLS:
+		_, err = parseSentinelURL(url, scheme)
+	case SchemeCluster, SchemeClusterTLS:
+		_, err = parseClusterURL(url, scheme)
+	default:
+		if _, err = redis.ParseURL(url); err != nil {
+			err = fmt.Errorf("parse redis url: %w", err)
+		}
+	}
+	return err
+}
+
 // NewClient returns a client for a redis:// or rediss:// URL, with timeouts tight enough that a
 // dead Redis costs a caller at most a few hundred milliseconds (see ClientOptions). Context
 // deadlines are honoured too. It does not connect: Redis may be down when a binary starts.
@@ -68,14 +126,53 @@ func NewClient(url string, opts ClientOptions) (*redis.Client, error) {
 	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
 	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
 	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
-	o.MaxRetries = pick(opts.MaxRetries, o.MaxRetries, DefaultMaxRetries)
-	if o.MaxRetries < 0 {
-		o.MaxRetries = -1 // go-redis spells "no retries" -1; its 0 means 3
-	}
+	o.MaxRetries = retries(pick(opts.MaxRetries, o.MaxRetries, DefaultMaxRetries))
 	// go-redis otherwise dials up to five times, 100ms apart, inside a single command.
 	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	return redis.NewClient(o), nil
+}
+
+// tightenFailover gives a Sentinel client NewClient's timeouts and retry; the sentinels are
+// asked with the same ones.
+func tightenFailover(o *redis.FailoverOptions, opts ClientOptions) {
+	o.ClientName = pick(opts.Name, o.ClientName, "")
+	o.DialTimeout = pick(opts.DialTimeout, o.DialTimeout, DefaultTimeout)
+	o.ReadTimeout = pick(opts.ReadTimeout, o.ReadTimeout, DefaultTimeout)
+	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
+	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
+	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
+	o.MaxRetries = retries(pick(opts.MaxRetries, o.MaxRetries, DefaultMaxRetries))
+	o.DialerRetries = 1
+	o.ContextTimeoutEnabled = true
+}
+
+// tightenCluster gives a Cluster client NewClient's timeouts. The cluster client retries
+// itself, across nodes, within max_redirects; its node clients do not retry on their own, or
+// the two budgets would multiply.
+func tightenCluster(o *redis.ClusterOptions, opts ClientOptions) {
+	o.ClientName = pick(opts.Name, o.ClientName, "")
+	o.DialTimeout = pick(opts.DialTimeout, o.DialTimeout, DefaultTimeout)
+	o.ReadTimeout = pick(opts.ReadTimeout, o.ReadTimeout, DefaultTimeout)
+	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
+	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
+	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
+	redirects := pick(0, o.MaxRedirects, DefaultMaxRedirects)
+	if opts.MaxRetries != 0 {
+		redirects = max(opts.MaxRetries, 0) + 1 // a redirect is still allowed without retries
+	}
+	o.MaxRedirects = redirects
+	o.MaxRetries = -1
+	o.DialerRetries = 1
+	o.ContextTimeoutEnabled = true
+}
+
+// retries spells "no retries" as go-redis does, -1; its 0 means 3.
+func retries(n int) int {
+	if n < 0 {
+		return -1
+	}
+	return n
 }
 
 // pick returns the first non-zero of an explicit option, a value from the URL and a default.

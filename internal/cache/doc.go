@@ -17,8 +17,10 @@ limitations under the License.
 // Package cache holds Shortlink's use of Redis: the versioned link cache shared by every
 // redirector (Cache.Set, Cache.Delete, Cache.Get), the invalidation channel that tells
 // redirectors a link changed (Cache.Publish, Cache.Subscribe), a Redis client with timeouts
-// tight enough that a dead Redis never stalls a caller (NewClient), and the classification of
-// Redis failures (IsUnavailable).
+// tight enough that a dead Redis never stalls a caller (NewClient; NewUniversalClient for one
+// server, a Sentinel-managed master or a Cluster, by URL scheme), and the classification of
+// Redis failures (IsUnavailable). Every script touches one key, so each runs whole on a
+// Cluster's node for that key.
 //
 // The operator writes (Set, Delete, Publish); the redirector reads (Get) and subscribes. Every
 // entry carries the version of the urls row it was built from and is written only through one

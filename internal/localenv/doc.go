@@ -16,8 +16,9 @@ limitations under the License.
 
 // Package localenv starts the real components Shortlink runs against — etcd and
 // kube-apiserver (through controller-runtime's envtest), optionally kube-controller-manager,
-// PostgreSQL, PgBouncer in transaction pooling mode, and Redis — each on a free loopback port in
-// its own temporary directory, for tests, `make dev` and `make bench`.
+// PostgreSQL, PgBouncer in transaction pooling mode, and Redis (alone, as a Sentinel set of a
+// master, a replica and three sentinels, or as a three-master Cluster) — each on a free loopback
+// port in its own temporary directory, for tests, `make dev` and `make bench`.
 //
 // Every process is a direct child with a parent-death signal, and Start first sweeps away the
 // processes and directories of an earlier run whose owner died, so no server outlives the run

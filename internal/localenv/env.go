@@ -45,6 +45,10 @@ type Options struct {
 	Redis bool
 	// RedisArgs are redis-server command-line options for Redis (see StartRedisWithArgs).
 	RedisArgs []string
+	// RedisSentinel, when set, starts a master, a replica and three sentinels.
+	RedisSentinel *RedisSentinelOptions
+	// RedisCluster, when set, starts a three-master Redis Cluster.
+	RedisCluster *RedisClusterOptions
 }
 
 // Env is a running set of components. A nil field was not asked for.
@@ -55,6 +59,9 @@ type Env struct {
 	Postgres  *Postgres
 	PgBouncer *PgBouncer
 	Redis     *Redis
+	// RedisSentinel and RedisCluster are the highly available topologies.
+	RedisSentinel *RedisSentinel
+	RedisCluster  *RedisCluster
 }
 
 // Start sweeps away leftovers of dead runs, then starts what opts ask for. On error it stops
@@ -87,12 +94,32 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 			return env, err
 		}
 	}
+	if err := env.startRedisTopologies(ctx, opts); err != nil {
+		return env, err
+	}
 	if opts.Kube {
 		if env.Kube, err = StartKube(ctx, dir, opts.KubeOptions); err != nil {
 			return env, err
 		}
 	}
 	return env, nil
+}
+
+// startRedisTopologies starts the Sentinel and Cluster topologies opts ask for.
+func (e *Env) startRedisTopologies(ctx context.Context, opts Options) (err error) {
+	if opts.RedisSentinel != nil {
+		if e.RedisSentinel, err = StartRedisSentinel(ctx, e.RunDir, *opts.RedisSentinel); err != nil {
+			e.RedisSentinel = nil // it stopped what it had started
+			return err
+		}
+	}
+	if opts.RedisCluster != nil {
+		if e.RedisCluster, err = StartRedisCluster(ctx, e.RunDir, *opts.RedisCluster); err != nil {
+			e.RedisCluster = nil
+			return err
+		}
+	}
+	return nil
 }
 
 // Stop stops every component, then removes the run directory.
@@ -103,6 +130,12 @@ func (e *Env) Stop() error {
 	}
 	if e.Redis != nil {
 		errs = append(errs, e.Redis.Stop())
+	}
+	if e.RedisSentinel != nil {
+		errs = append(errs, e.RedisSentinel.Stop())
+	}
+	if e.RedisCluster != nil {
+		errs = append(errs, e.RedisCluster.Stop())
 	}
 	if e.PgBouncer != nil {
 		errs = append(errs, e.PgBouncer.Stop())
@@ -204,6 +237,13 @@ func (e *Env) String() string {
 	}
 	if e.Redis != nil {
 		parts = append(parts, fmt.Sprintf("redis :%d", e.Redis.Port))
+	}
+	if e.RedisSentinel != nil {
+		parts = append(parts, fmt.Sprintf("redis master :%d, replica :%d, sentinel :%d…",
+			e.RedisSentinel.Master.Port, e.RedisSentinel.Replica.Port, e.RedisSentinel.Sentinels[0].Port))
+	}
+	if e.RedisCluster != nil {
+		parts = append(parts, "redis cluster "+strings.Join(e.RedisCluster.addrs(), ","))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,5 +274,51 @@ func poll(t *testing.T, what string, check func() (bool, error)) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestRedisSentinelAndClusterStartAndLeaveNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	env, err := Start(ctx, Options{RedisSentinel: &RedisSentinelOptions{Password: "s3cret/pw"}, RedisCluster: &RedisClusterOptions{}})
+	if err != nil {
+		Unavailable(t, err)
+	}
+	runDir := env.RunDir
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = env.Stop()
+		}
+	})
+	t.Log(env)
+
+	master, err := env.RedisSentinel.MasterAddr(ctx)
+	if err != nil || master != env.RedisSentinel.Master.Addr() {
+		t.Fatalf("sentinels name master %q, %v; want %s", master, err, env.RedisSentinel.Master.Addr())
+	}
+	rc := redis.NewClient(&redis.Options{Addr: env.RedisSentinel.Replica.Addr(), Password: "s3cret/pw"})
+	role, err := rc.Do(ctx, "ROLE").Slice()
+	_ = rc.Close()
+	if err != nil || len(role) == 0 || role[0] != "slave" {
+		t.Fatalf("replica's ROLE = %v, %v; want slave", role, err)
+	}
+
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{env.RedisCluster.Nodes[0].Addr()}})
+	var masters atomic.Int32 // ForEachMaster calls each master at once
+	err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		masters.Add(1)
+		return nil
+	})
+	_ = cc.Close()
+	if err != nil || masters.Load() != 3 {
+		t.Fatalf("cluster has %d masters, %v; want 3", masters.Load(), err)
+	}
+
+	stopped = true
+	if err := env.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if left := markedProcesses(runDir); len(left) > 0 {
+		t.Fatalf("processes left behind: %v", left)
 	}
 }

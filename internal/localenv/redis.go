@@ -19,6 +19,7 @@ package localenv
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,8 @@ type Redis struct {
 	Dir string
 
 	proc *process
+	// password, when set, is every client's password (requirepass), also for readiness.
+	password string
 }
 
 // StartRedis configures Redis under runDir/redis and starts it.
@@ -48,13 +51,24 @@ func StartRedis(ctx context.Context, runDir string) (*Redis, error) {
 // "4mb", …), which override the configuration file, so a test can run Redis as a manifest
 // configures it.
 func StartRedisWithArgs(ctx context.Context, runDir string, args ...string) (*Redis, error) {
+	r, err := newRedis(runDir, "redis", nil, "")
+	if err != nil {
+		return nil, err
+	}
+	r.proc.args = append(r.proc.args, args...)
+	return r, r.Start(ctx)
+}
+
+// newRedis configures, without starting it, a redis-server in runDir/name on a free port;
+// extra lines follow the common configuration, and a password is required when set.
+func newRedis(runDir, name string, extra []string, password string) (*Redis, error) {
 	bin, err := findBinary("redis-server", installRedis, "/usr/bin")
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(runDir, "redis")
+	dir := filepath.Join(runDir, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create redis directory: %w", err)
+		return nil, fmt.Errorf("create %s directory: %w", name, err)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -75,17 +89,27 @@ func StartRedisWithArgs(ctx context.Context, runDir string, args ...string) (*Re
 		// must not vanish to make room; a full Redis refuses writes instead (docs/operations.md).
 		"maxmemory-policy noeviction",
 	}
-	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write redis.conf: %w", err)
+	if password != "" {
+		// masterauth too: a replica, or a master demoted by a failover, logs in to its master.
+		lines = append(lines, "requirepass "+password, "masterauth "+password)
 	}
-	r := &Redis{Port: port, Dir: dir}
-	r.proc = &process{name: "redis", path: bin, args: append([]string{conf}, args...), runDir: runDir,
+	lines = append(lines, extra...)
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s redis.conf: %w", name, err)
+	}
+	r := &Redis{Port: port, Dir: dir, password: password}
+	r.proc = &process{name: name, path: bin, args: []string{conf}, runDir: runDir,
 		logPath: filepath.Join(dir, "redis.log")}
-	return r, r.Start(ctx)
+	return r, nil
 }
 
-// URL is a go-redis connection URL for database 0.
-func (r *Redis) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.Port) }
+// URL is a go-redis connection URL for database 0, with the password if Redis requires one.
+func (r *Redis) URL() string {
+	if r.password != "" {
+		return (&url.URL{Scheme: "redis", User: url.UserPassword("", r.password), Host: r.Addr(), Path: "/0"}).String()
+	}
+	return fmt.Sprintf("redis://127.0.0.1:%d/0", r.Port)
+}
 
 // Addr is host:port.
 func (r *Redis) Addr() string { return fmt.Sprintf("127.0.0.1:%d", r.Port) }
@@ -96,7 +120,7 @@ func (r *Redis) Start(ctx context.Context) error {
 		return err
 	}
 	return r.proc.waitReady(func() error {
-		c := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1, DialTimeout: time.Second})
+		c := redis.NewClient(&redis.Options{Addr: r.Addr(), Password: r.password, MaxRetries: -1, DialTimeout: time.Second})
 		defer func() { _ = c.Close() }()
 		return c.Ping(ctx).Err()
 	})

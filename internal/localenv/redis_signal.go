@@ -18,6 +18,7 @@ package localenv
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 	"testing"
 )
@@ -43,4 +44,18 @@ func (r *Redis) Hang(t testing.TB) (resume func()) {
 	}
 	t.Cleanup(resume)
 	return resume
+}
+
+// Kill ends Redis with SIGKILL, as a crashed node or a lost host would end, and waits for it:
+// no shutdown, no goodbye to replicas or sentinels. Start brings it back on its port.
+func (r *Redis) Kill() error {
+	if r.proc == nil || r.proc.cmd == nil {
+		return errors.New("kill redis: not running")
+	}
+	defer func() { r.proc.cmd = nil }()
+	if err := r.proc.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill redis: %w", err)
+	}
+	<-r.proc.done
+	return nil
 }
