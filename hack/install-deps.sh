@@ -11,6 +11,7 @@ say() { echo "install-deps: $*" >&2; }
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v postgres >/dev/null || missing+=(postgres)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools) # builds the test Redis Cluster
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v setpriv >/dev/null || missing+=(util-linux)
