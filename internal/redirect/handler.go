@@ -79,10 +79,11 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, qu
 	}
 	if r.Method == http.MethodGet {
 		// The link's code, not the path's: that is a substring of the request line, query
-		// included, which a visit held through a PostgreSQL outage would keep whole.
+		// included, which a visit held through a PostgreSQL outage would keep whole. The class
+		// is decided here, where the prefetch headers still are (internal/bots: no allocation).
 		s.visits.Record(Visit{
 			Domain: domain, Code: l.Code, At: now, ClientIP: clientIP(r),
-			UserAgent: r.UserAgent(), Referer: r.Referer(),
+			UserAgent: r.UserAgent(), Referer: r.Referer(), Bot: s.bots.Request(r).Bot(),
 		})
 	}
 	return nil
