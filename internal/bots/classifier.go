@@ -30,7 +30,7 @@ import (
 const (
 	// MaxEntries bounds the list, and so the memory and the comparisons a request may cost.
 	MaxEntries = 400
-	// MinEntryLen and MaxEntryLen bound an entry: two bytes index it, and shorter text would
+	// MinEntryLen and MaxEntryLen bound an entry: three bytes index it, and shorter text would
 	// match people's User-Agents by chance.
 	MinEntryLen, MaxEntryLen = 3, 64
 	// MaxScan is how much of a User-Agent is read: every marker of the table's bots is within
@@ -64,11 +64,15 @@ type Classifier struct {
 	// (lower-case): 8 KiB, so the check made at every position of a User-Agent stays in the L1
 	// cache, and a person's User-Agent passes nearly every position on this check alone.
 	starts [1 << 16 / 64]uint64
-	// byFirst holds the entries by their first byte, longest first, so the first that
-	// matches at a position is the longest.
-	byFirst [256][]entry
+	// byStart holds the entries by the low bits of that hash, longest first, so the first
+	// that matches at a position is the longest; the bits set by people's User-Agents
+	// (AppleWebKit, Chrome) then cost one or two comparisons, not a letter's worth.
+	byStart [startBuckets][]entry
 	n       int
 }
+
+// startBuckets is the number of lists of Classifier.byStart: a power of two.
+const startBuckets = 1024
 
 // Len is the number of entries.
 func (c *Classifier) Len() int { return c.n }
@@ -141,19 +145,23 @@ func checkEntry(text string, seen map[string]bool) error {
 func (c *Classifier) add(e entry) {
 	k := hash24(uint32(e.text[0])<<16 | uint32(e.text[1])<<8 | uint32(e.text[2]))
 	c.starts[k>>6] |= 1 << (k & 63)
-	list := append(c.byFirst[e.text[0]], e)
+	list := append(c.byStart[k%startBuckets], e)
 	slices.SortStableFunc(list, func(a, b entry) int { return len(b.text) - len(a.text) })
-	c.byFirst[e.text[0]] = list
+	c.byStart[k%startBuckets] = list
 	c.n++
 }
 
 // Request classifies a request: a prefetch by its headers, everything else by its User-Agent.
 // It allocates nothing.
-func (c *Classifier) Request(r *http.Request) Class {
-	if isPrefetch(r.Header["Sec-Purpose"]) || isPrefetch(r.Header["Purpose"]) {
+func (c *Classifier) Request(r *http.Request) Class { return c.Classify(r.UserAgent(), r.Header) }
+
+// Classify is Request for a caller that has read the User-Agent already: ua is the request's,
+// h its headers.
+func (c *Classifier) Classify(ua string, h http.Header) Class {
+	if isPrefetch(h["Sec-Purpose"]) || isPrefetch(h["Purpose"]) {
 		return Prefetch
 	}
-	return c.UserAgent(r.Header.Get("User-Agent"))
+	return c.UserAgent(ua)
 }
 
 // isPrefetch reports whether a Sec-Purpose or Purpose header says prefetch: Chrome sends
@@ -184,10 +192,11 @@ func (c *Classifier) UserAgent(ua string) Class {
 	w := uint32(lowerTable[ua[0]])<<8 | uint32(lowerTable[ua[1]])
 	for p := 2; p < len(ua); p++ {
 		w = (w<<8 | uint32(lowerTable[ua[p]])) & 0xFFFFFF
-		if k := hash24(w); c.starts[k>>6]&(1<<(k&63)) == 0 {
+		k := hash24(w)
+		if c.starts[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		e := c.longestAt(ua[p-2:])
+		e := c.longestAt(ua[p-2:], k)
 		switch {
 		case e == nil:
 		case e.class == Human:
@@ -205,9 +214,10 @@ func (c *Classifier) UserAgent(ua string) Class {
 	return best
 }
 
-// longestAt returns the longest entry s starts with, ignoring ASCII case, or nil.
-func (c *Classifier) longestAt(s string) *entry {
-	list := c.byFirst[lower(s[0])]
+// longestAt returns the longest entry s starts with, ignoring ASCII case, or nil; k is the hash
+// of s's first three bytes.
+func (c *Classifier) longestAt(s string, k uint32) *entry {
+	list := c.byStart[k%startBuckets]
 	for i := range list {
 		if hasPrefixFold(s, list[i].text) {
 			return &list[i]

@@ -19,7 +19,7 @@ limitations under the License.
 // counted redirect with it on the request path, so it must stay cheap: no regular expression
 // and no allocation a request. A Classifier is built once from a list of User-Agent substrings
 // (agents.txt, embedded; every group names its source) and answers by one pass over the
-// User-Agent's first MaxScan bytes, checking a bitmap of the entries' first two bytes at each
+// User-Agent's first MaxScan bytes, checking a bitmap of the entries' first three bytes at each
 // position and comparing whole entries only where it is set.
 //
 // The package holds the list, the matcher and the request headers that mark a prefetch. It
