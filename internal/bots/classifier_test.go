@@ -240,3 +240,74 @@ func BenchmarkDesktopChrome(b *testing.B) {
 		_ = c.UserAgent(userAgents[0].ua)
 	}
 }
+
+// reference classifies ua by the definition, slowly: at each position the longest entry there
+// decides; a human entry is skipped whole; the highest class found wins.
+func reference(c *Classifier, ua string) Class {
+	if ua == "" {
+		return NoAgent
+	}
+	var all []entry
+	for _, list := range c.byStart {
+		all = append(all, list...)
+	}
+	s := strings.ToLower(ua[:min(len(ua), MaxScan)])
+	best := Human
+	for p := 0; p < len(s); p++ {
+		var longest *entry
+		for i := range all {
+			if strings.HasPrefix(s[p:], all[i].text) && (longest == nil || len(all[i].text) > len(longest.text)) {
+				longest = &all[i]
+			}
+		}
+		switch {
+		case longest == nil:
+		case longest.class == Human:
+			p += len(longest.text) - 1
+		case longest.class > best:
+			best = longest.class
+		}
+	}
+	return best
+}
+
+// The matcher agrees with the definition on the table and on User-Agents spliced from it and
+// from the list's own entries, in mixed case, so that its shortcuts (the bitmap, the buckets,
+// the skip past a human entry) change no answer.
+func TestMatcherAgreesWithTheDefinition(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	var pieces []string
+	for _, u := range userAgents {
+		pieces = append(pieces, u.ua)
+	}
+	for _, list := range c.byStart {
+		for _, e := range list {
+			pieces = append(pieces, e.text, strings.ToUpper(e.text), e.text[:len(e.text)-1])
+		}
+	}
+	seed := uint64(1)
+	next := func(n int) int { // xorshift: reproducible without math/rand's global state
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		return int(seed % uint64(n))
+	}
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + next(4) {
+			if next(4) == 0 { // a human entry right before whatever comes next
+				b.WriteString("CuBot")
+			}
+			p := pieces[next(len(pieces))]
+			b.WriteString(p[next(len(p)+1):]) // a suffix, so entries start anywhere
+			if next(2) == 0 {
+				b.WriteByte(" ;/()_"[next(6)])
+			}
+		}
+		ua := b.String()
+		if got, want := c.UserAgent(ua), reference(c, ua); got != want {
+			t.Fatalf("%q classified %s, the definition says %s", ua, got, want)
+		}
+	}
+}
