@@ -34,9 +34,8 @@ type VisitTotaler interface {
 }
 
 // VisitsRollup copies visit totals from url_stats into status.visits (people's), botVisits
-// (programs') and lastVisitTime: one
-// bulk read a pass, and a status patch only for the ShortLinks whose numbers moved — never
-// one apiserver write per visit. Visits belong to the holder: a ShortLink shows the count of
+// (programs') and lastVisitTime: one bulk read a pass, and a status patch only for the
+// ShortLinks whose numbers moved — never one apiserver write per visit. Visits belong to the holder: a ShortLink shows the count of
 // the row it holds for the code it claims now, and 0 when it holds none (it lost the code,
 // gave it up or waits for it), never the count of a row it held under an earlier spec.
 func VisitsRollup(c client.Client, totals VisitTotaler, inst Installation) func(context.Context) error {

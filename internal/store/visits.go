@@ -57,10 +57,11 @@ func (v *Visit) Bound() {
 }
 
 // addCountsSQL adds a batch's counts per link and UTC hour, every visit and the bots' part of
-// them, to visit_hours (the API's visit series) and, summed per link, to url_stats. Rows are locked in key order, the same in every
-// replica, so concurrent flushes never deadlock: visit_hours first (the main statement), then
-// url_stats (a data-modifying WITH that nothing reads runs after it). The keys are unique
-// within a batch (summed first), as ON CONFLICT requires.
+// them, to visit_hours (the API's visit series) and, summed per link, to url_stats. Rows are
+// locked in key order, the same in every replica, so concurrent flushes never deadlock:
+// visit_hours first (the main statement), then url_stats (a data-modifying WITH that nothing
+// reads runs after it). The keys are unique within a batch (summed first), as ON CONFLICT
+// requires.
 const addCountsSQL = `WITH counts AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::timestamptz[])
 				AS t(domain, code, hour, visits, bot_visits, last_visit_at)
