@@ -80,21 +80,32 @@ func TestVisitsRollupWritesOnlyWhatMoved(t *testing.T) {
 	sl := create(t, shortLink(ns, "counted", linksv1.ShortLinkSpec{Target: "https://example.com/"}))
 	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
 	visited := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	mustExec(t, `INSERT INTO url_stats (domain, code, visits, last_visit_at) VALUES ('', 'counted', 42, $1)
-		ON CONFLICT (domain, code) DO UPDATE SET visits = 42, last_visit_at = $1`, visited)
+	// 42 visits, 5 of them programs': status shows 37 people's visits and 5 bots'.
+	mustExec(t, `INSERT INTO url_stats (domain, code, visits, bot_visits, last_visit_at) VALUES ('', 'counted', 42, 5, $1)
+		ON CONFLICT (domain, code) DO UPDATE SET visits = 42, bot_visits = 5, last_visit_at = $1`, visited)
 	rollup := VisitsRollup(k8s, db, testInstallation())
 	if err := rollup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	got := get(t, sl)
-	if got.Status.Visits != 42 || got.Status.LastVisitTime == nil || !got.Status.LastVisitTime.Equal(&metav1.Time{Time: visited}) {
-		t.Fatalf("status visits = %d, last = %v", got.Status.Visits, got.Status.LastVisitTime)
+	if got.Status.Visits != 37 || got.Status.BotVisits != 5 || got.Status.LastVisitTime == nil ||
+		!got.Status.LastVisitTime.Equal(&metav1.Time{Time: visited}) {
+		t.Fatalf("status visits = %d, bot visits = %d, last = %v; want 37, 5, %v",
+			got.Status.Visits, got.Status.BotVisits, got.Status.LastVisitTime, visited)
 	}
 	if err := rollup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if again := get(t, sl); again.ResourceVersion != got.ResourceVersion {
 		t.Fatal("a rollup with nothing new wrote to the API server")
+	}
+	// A bot's visit alone moves the status too.
+	mustExec(t, `UPDATE url_stats SET visits = 43, bot_visits = 6 WHERE domain = '' AND code = 'counted'`)
+	if err := rollup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got = get(t, sl); got.Status.Visits != 37 || got.Status.BotVisits != 6 {
+		t.Fatalf("status visits = %d, bot visits = %d after a bot's visit; want 37, 6", got.Status.Visits, got.Status.BotVisits)
 	}
 }
 

@@ -33,9 +33,9 @@ type VisitTotaler interface {
 	VisitTotals(ctx context.Context, installID string) ([]store.VisitTotal, error)
 }
 
-// VisitsRollup copies visit totals from url_stats into status.visits and lastVisitTime: one
-// bulk read a pass, and a status patch only for the ShortLinks whose numbers moved — never
-// one apiserver write per visit. Visits belong to the holder: a ShortLink shows the count of
+// VisitsRollup copies visit totals from url_stats into status.visits (people's), botVisits
+// (programs') and lastVisitTime: one bulk read a pass, and a status patch only for the
+// ShortLinks whose numbers moved — never one apiserver write per visit. Visits belong to the holder: a ShortLink shows the count of
 // the row it holds for the code it claims now, and 0 when it holds none (it lost the code,
 // gave it up or waits for it), never the count of a row it held under an earlier spec.
 func VisitsRollup(c client.Client, totals VisitTotaler, inst Installation) func(context.Context) error {
@@ -71,11 +71,11 @@ func patchVisits(ctx context.Context, c client.Client, sl *linksv1.ShortLink, t 
 	if !t.LastVisitAt.IsZero() {
 		last = &metav1.Time{Time: t.LastVisitAt.UTC().Truncate(time.Second)}
 	}
-	if sl.Status.Visits == t.Visits && last.Equal(sl.Status.LastVisitTime) {
+	if sl.Status.Visits == t.Visits && sl.Status.BotVisits == t.BotVisits && last.Equal(sl.Status.LastVisitTime) {
 		return nil
 	}
 	orig := sl.DeepCopy()
-	sl.Status.Visits, sl.Status.LastVisitTime = t.Visits, last
+	sl.Status.Visits, sl.Status.BotVisits, sl.Status.LastVisitTime = t.Visits, t.BotVisits, last
 	if err := c.Status().Patch(ctx, sl, client.MergeFrom(orig)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("patch visits of %s/%s: %w", sl.Namespace, sl.Name, err)
 	}

@@ -148,11 +148,18 @@ type ShortLinkStatus struct {
 	// +optional
 	URL string `json:"url,omitempty"`
 
-	// visits is the number of redirects counted for this link while it held its code.
+	// visits is the number of people's visits counted for this link while it held its code:
+	// redirects to crawlers, link-preview fetchers, headless browsers, scripts and prefetches
+	// are counted in botVisits instead.
 	// +optional
 	Visits int64 `json:"visits,omitempty"`
 
-	// lastVisitTime is when the latest counted visit happened.
+	// botVisits is the number of programs' visits counted for this link while it held its
+	// code: crawlers, link-preview fetchers, headless browsers, scripts and prefetches.
+	// +optional
+	BotVisits int64 `json:"botVisits,omitempty"`
+
+	// lastVisitTime is when the latest counted visit happened, a person's or a program's.
 	// +optional
 	LastVisitTime *metav1.Time `json:"lastVisitTime,omitempty"`
 }
@@ -165,7 +172,8 @@ type ShortLinkStatus struct {
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.target`
 // +kubebuilder:printcolumn:name="Type",type=integer,JSONPath=`.spec.redirectType`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Visits",type=integer,JSONPath=`.status.visits`
+// +kubebuilder:printcolumn:name="Visits",type=integer,JSONPath=`.status.visits`,description="People's visits"
+// +kubebuilder:printcolumn:name="Bot Visits",type=integer,JSONPath=`.status.botVisits`,priority=1,description="Visits of crawlers, link previews, headless browsers, scripts and prefetches"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule=`has(self.spec.code) || self.metadata.name.matches('^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$')`,message="metadata.name must be a valid code (1 to 64 letters, digits, '-' or '_') when spec.code is not set"
 // +kubebuilder:validation:XValidation:rule=`!has(self.spec.forwardPath) || !self.spec.forwardPath || (has(self.spec.code) ? self.spec.code : self.metadata.name) != 'api'`,message="a link with forwardPath cannot have the code api: /api/v1/ is the create API",fieldPath=".spec.forwardPath"

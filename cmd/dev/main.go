@@ -133,8 +133,8 @@ Shortlink is ready (%s). Try this in another shell:
 
   set -a; . bin/dev/env; set +a
   alias kubectl=%s
-  kubectl get sl
   curl -i $REDIRECTOR_URL/docs        # %s, Host: %s
+  kubectl get sl -o wide              # curl's visit counts under BOT VISITS: it is no browser
   curl -s $METRICS_URL | grep ^shortlink_redirect_requests_total
   curl -s $MANAGER_METRICS_URL | grep ^shortlink_links
 

@@ -83,7 +83,9 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.response(row, &visits))
+	out := s.response(row, &visits.Visits)
+	out.BotVisits = &visits.BotVisits
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -126,13 +128,13 @@ func (s *server) delete(w http.ResponseWriter, r *http.Request) error {
 
 // readable returns the live link (domain, code) with its visits, when the request's key may
 // read it; another key's API link is not found, as if it did not exist.
-func (s *server) readable(r *http.Request, domain, code string) (store.Row, int64, error) {
+func (s *server) readable(r *http.Request, domain, code string) (store.Row, store.LinkVisits, error) {
 	row, visits, err := s.store.GetWithVisits(r.Context(), domain, code)
 	if err != nil {
-		return store.Row{}, 0, err
+		return store.Row{}, store.LinkVisits{}, err
 	}
 	if !caller(r.Context()).mayRead(row) {
-		return store.Row{}, 0, links.ErrNotFound
+		return store.Row{}, store.LinkVisits{}, links.ErrNotFound
 	}
 	return row, visits, nil
 }

@@ -137,7 +137,8 @@ func TestGetReportsVisits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.mustCreate(`{"target": "https://example.com/v", "code": "counted"}`)
-	if _, err := f.writer.Pool().Exec(t.Context(), "INSERT INTO url_stats (domain, code, visits) VALUES ('', 'counted', 42)"); err != nil {
+	// 42 visits, 2 of them programs'.
+	if _, err := f.writer.Pool().Exec(t.Context(), "INSERT INTO url_stats (domain, code, visits, bot_visits) VALUES ('', 'counted', 42, 2)"); err != nil {
 		t.Fatal(err)
 	}
 	rec := f.call("GET", "/api/v1/links/counted", "")
@@ -145,8 +146,8 @@ func TestGetReportsVisits(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
 		t.Fatalf("get = %d %s", rec.Code, rec.Body)
 	}
-	if got.Visits == nil || *got.Visits != 42 {
-		t.Fatalf("visits = %v, want 42", got.Visits)
+	if got.Visits == nil || *got.Visits != 40 || got.BotVisits == nil || *got.BotVisits != 2 {
+		t.Fatalf("visits = %v, botVisits = %v; want 40 people's and 2 bots'", got.Visits, got.BotVisits)
 	}
 }
 

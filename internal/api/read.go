@@ -92,7 +92,7 @@ func decodeCursor(c string) (string, error) {
 	return string(b), nil
 }
 
-// visits answers a link's visits in buckets of an hour or a day (UTC): from is rounded down to
+// visits answers a link's visits, people's and programs' apart, in buckets of an hour or a day (UTC): from is rounded down to
 // its bucket, and the buckets run while they start before to.
 func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	domain, code, err := s.key(r)
@@ -133,8 +133,9 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := VisitsResponse{Code: code, Domain: domain, Step: stepName, Points: make([]VisitPoint, len(counts))}
 	for i, c := range counts {
-		out.Points[i] = VisitPoint{Start: c.Start.UTC(), Visits: c.Visits}
+		out.Points[i] = VisitPoint{Start: c.Start.UTC(), Visits: c.Visits, BotVisits: c.BotVisits}
 		out.Total += c.Visits
+		out.BotTotal += c.BotVisits
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -137,16 +137,22 @@ func TestVisitsSeries(t *testing.T) {
 		return tm
 	}
 	visits := stats.New(f.writer, stats.Options{PodID: t.Name(), Registerer: prometheus.NewRegistry()})
-	for _, v := range []struct{ at, domain string }{
-		{"2026-05-01T09:59:59Z", ""},        // before from's bucket
-		{"2026-05-01T10:00:00Z", ""},        // 10:00, though before from itself
-		{"2026-05-01T10:59:00Z", ""},        // 10:00
-		{"2026-05-01T12:30:00+02:00", ""},   // 10:00
-		{"2026-05-01T12:00:00Z", ""},        // 12:00
-		{"2026-05-01T13:00:00Z", ""},        // at to: not in the series
-		{"2026-05-01T11:00:00Z", otherHost}, // another link
+	for _, v := range []struct {
+		at, domain string
+		bot        bool
+	}{
+		{"2026-05-01T09:59:59Z", "", false},        // before from's bucket
+		{"2026-05-01T10:00:00Z", "", false},        // 10:00, though before from itself
+		{"2026-05-01T10:59:00Z", "", false},        // 10:00
+		{"2026-05-01T12:30:00+02:00", "", false},   // 10:00
+		{"2026-05-01T10:30:00Z", "", true},         // 10:00, a bot
+		{"2026-05-01T12:00:00Z", "", false},        // 12:00
+		{"2026-05-01T11:10:00Z", "", true},         // 11:00, a bot
+		{"2026-05-01T11:20:00Z", "", true},         // 11:00, a bot
+		{"2026-05-01T13:00:00Z", "", false},        // at to: not in the series
+		{"2026-05-01T11:00:00Z", otherHost, false}, // another link
 	} {
-		visits.Record(stats.Visit{Domain: v.domain, Code: "v", At: at(v.at)})
+		visits.Record(stats.Visit{Domain: v.domain, Code: "v", At: at(v.at), Bot: v.bot})
 	}
 	if err := visits.Flush(t.Context()); err != nil { // as a redirector flushes them
 		t.Fatal(err)
@@ -157,13 +163,13 @@ func TestVisitsSeries(t *testing.T) {
 		t.Fatalf("visits = %d %s", rec.Code, rec.Body)
 	}
 	want := []api.VisitPoint{
-		{Start: at("2026-05-01T10:00:00Z"), Visits: 3}, {Start: at("2026-05-01T11:00:00Z"), Visits: 0},
+		{Start: at("2026-05-01T10:00:00Z"), Visits: 3, BotVisits: 1}, {Start: at("2026-05-01T11:00:00Z"), Visits: 0, BotVisits: 2},
 		{Start: at("2026-05-01T12:00:00Z"), Visits: 1},
 	}
-	if got.Code != "v" || got.Step != "hour" || got.Total != 4 || !slices.EqualFunc(got.Points, want, func(a, b api.VisitPoint) bool {
-		return a.Start.Equal(b.Start) && a.Visits == b.Visits
+	if got.Code != "v" || got.Step != "hour" || got.Total != 4 || got.BotTotal != 3 || !slices.EqualFunc(got.Points, want, func(a, b api.VisitPoint) bool {
+		return a.Start.Equal(b.Start) && a.Visits == b.Visits && a.BotVisits == b.BotVisits
 	}) {
-		t.Fatalf("visits = %+v, want %v, total 4", got, want)
+		t.Fatalf("visits = %+v, want %v, total 4, bot total 3", got, want)
 	}
 	// By default a day a bucket, thirty days back from to.
 	rec = f.call("GET", "/api/v1/links/v/visits?to=2026-05-02T00:00:00Z", "")
@@ -171,8 +177,8 @@ func TestVisitsSeries(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
 		t.Fatalf("visits = %d %s", rec.Code, rec.Body)
 	}
-	if got.Step != "day" || len(got.Points) != 30 || got.Total != 6 || got.Points[29].Visits != 6 ||
+	if got.Step != "day" || len(got.Points) != 30 || got.Total != 6 || got.Points[29].Visits != 6 || got.BotTotal != 3 ||
 		!got.Points[0].Start.Equal(at("2026-04-02T00:00:00Z")) {
-		t.Fatalf("default visits = %+v, want 30 days from 2026-04-02, 6 visits on the last", got)
+		t.Fatalf("default visits = %+v, want 30 days from 2026-04-02, 6 visits and 3 bots' on the last", got)
 	}
 }

@@ -36,7 +36,7 @@ import (
 type Store interface {
 	CreateAPILink(ctx context.Context, l links.Link) (store.Row, error)
 	CreateGeneratedAPILink(ctx context.Context, l links.Link, encode func(uint64) string) (store.Row, error)
-	GetWithVisits(ctx context.Context, domain, code string) (store.Row, int64, error)
+	GetWithVisits(ctx context.Context, domain, code string) (store.Row, store.LinkVisits, error)
 	PatchAPILink(ctx context.Context, domain, code, ownedBy string, apply func(links.Link) (links.Link, error)) (store.Row, error)
 	DeleteAPILink(ctx context.Context, domain, code, ownedBy string) (int64, error)
 	CreateAPILinks(ctx context.Context, ls []links.Link, encode func(uint64) string) ([]store.Row, error)

@@ -82,8 +82,12 @@ type LinkResponse struct {
 	Source    string    `json:"source"`
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"createdAt"`
-	// Visits is the visit total, in GET answers only.
+	// Visits is the total of people's visits, in GET answers only: bots and previews are not
+	// counted here but in BotVisits.
 	Visits *int64 `json:"visits,omitempty"`
+	// BotVisits is the total of programs' visits (crawlers, link previews, headless browsers,
+	// scripts, prefetches), in GET answers only.
+	BotVisits *int64 `json:"botVisits,omitempty"`
 }
 
 // BatchResponse answers a batch create: how many links were created, and one result per link
@@ -107,19 +111,23 @@ type ListResponse struct {
 	NextCursor string         `json:"nextCursor,omitempty"`
 }
 
-// VisitsResponse is a link's visits over time: one point a bucket (empty ones too) and their sum.
+// VisitsResponse is a link's visits over time: one point a bucket (empty ones too) and their
+// sums, people's (Total) and programs' (BotTotal).
 type VisitsResponse struct {
-	Code   string       `json:"code"`
-	Domain string       `json:"domain,omitempty"`
-	Step   string       `json:"step"`
-	Points []VisitPoint `json:"points"`
-	Total  int64        `json:"total"`
+	Code     string       `json:"code"`
+	Domain   string       `json:"domain,omitempty"`
+	Step     string       `json:"step"`
+	Points   []VisitPoint `json:"points"`
+	Total    int64        `json:"total"`
+	BotTotal int64        `json:"botTotal"`
 }
 
-// VisitPoint is the number of visits in the bucket starting at Start.
+// VisitPoint is the number of people's visits (Visits) and programs' (BotVisits) in the
+// bucket starting at Start.
 type VisitPoint struct {
-	Start  time.Time `json:"start"`
-	Visits int64     `json:"visits"`
+	Start     time.Time `json:"start"`
+	Visits    int64     `json:"visits"`
+	BotVisits int64     `json:"botVisits"`
 }
 
 // ErrorResponse is every error body: what went wrong and, for a refused input, which field.

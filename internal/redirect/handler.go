@@ -79,10 +79,12 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, qu
 	}
 	if r.Method == http.MethodGet {
 		// The link's code, not the path's: that is a substring of the request line, query
-		// included, which a visit held through a PostgreSQL outage would keep whole.
+		// included, which a visit held through a PostgreSQL outage would keep whole. The class
+		// is decided here, where the prefetch headers still are (internal/bots: no allocation).
+		ua := r.UserAgent()
 		s.visits.Record(Visit{
 			Domain: domain, Code: l.Code, At: now, ClientIP: clientIP(r),
-			UserAgent: r.UserAgent(), Referer: r.Referer(),
+			UserAgent: ua, Referer: r.Referer(), Bot: s.bots.Classify(ua, r.Header).Bot(),
 		})
 	}
 	return nil

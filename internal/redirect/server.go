@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shortlink-dev/shortlink/internal/bots"
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
@@ -94,6 +95,7 @@ type server struct {
 	noStoreCC, permanentCC []string
 	logGate                logThrottle
 	api                    http.Handler
+	bots                   *bots.Classifier // tells programs' visits from people's
 }
 
 // NewServer returns the redirector's HTTP handler: GET and HEAD /{code} (and /{code}/rest for
@@ -103,7 +105,7 @@ type server struct {
 func NewServer(d Deps) http.Handler {
 	s := &server{
 		links: d.Links, visits: d.Visits, metrics: d.Metrics, log: d.Logger, ready: d.Ready, now: d.Now,
-		maxAge: d.Config.PermanentMaxAge, api: d.API,
+		maxAge: d.Config.PermanentMaxAge, api: d.API, bots: bots.Default(),
 	}
 	s.setDefaults()
 	s.hosts, s.site = newHosts(d.Config.Site), d.Config.Site

@@ -34,7 +34,21 @@ import (
 // the part of a redirect that is ours; make bench measures the rest end to end.
 //
 // Run: go test -run '^$' -bench ServeFromMemory -benchmem ./internal/redirect/
-func BenchmarkServeFromMemory(b *testing.B) {
+func BenchmarkServeFromMemory(b *testing.B) { benchServeFromMemory(b, nil) }
+
+// BenchmarkServeFromMemoryBrowser is BenchmarkServeFromMemory with the headers a desktop
+// Chrome sends on a click, so the visit's classification reads a real User-Agent.
+func BenchmarkServeFromMemoryBrowser(b *testing.B) {
+	benchServeFromMemory(b, http.Header{
+		"User-Agent":      {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"},
+		"Accept":          {"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"},
+		"Accept-Language": {"en-GB,en;q=0.9"},
+		"Sec-Fetch-Mode":  {"navigate"},
+		"Sec-Fetch-Dest":  {"document"},
+	})
+}
+
+func benchServeFromMemory(b *testing.B, header http.Header) {
 	st := memStore{}
 	for i := range 1000 {
 		code := fmt.Sprintf("c%d", i)
@@ -47,6 +61,9 @@ func BenchmarkServeFromMemory(b *testing.B) {
 	for code := range st {
 		r := httptest.NewRequest("GET", "/"+code, nil)
 		r.Host = "sho.rt"
+		for k, v := range header {
+			r.Header[k] = v
+		}
 		reqs = append(reqs, r)
 		h.ServeHTTP(httptest.NewRecorder(), r) // warm the in-process cache
 	}

@@ -181,6 +181,41 @@ func TestVisitRecordsTheRequest(t *testing.T) {
 	}
 }
 
+// Each recorded visit carries its class, decided from the request's headers: a browser is a
+// person; a preview fetcher, a prefetch and a request without User-Agent are programs.
+func TestVisitCarriesItsClass(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.declare(link("v", "https://example.com/v"))
+	h := f.server(f.resolver(redirect.Options{}, false, nil), redirect.Config{})
+	const chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	for _, tt := range []struct {
+		name    string
+		headers []string
+		bot     bool
+	}{
+		{"Chrome", []string{"User-Agent", chrome}, false},
+		{"Slack", []string{"User-Agent", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}, true},
+		{"Chrome prefetching", []string{"User-Agent", chrome, "Sec-Purpose", "prefetch"}, true},
+		{"no User-Agent", nil, true},
+	} {
+		req := httptest.NewRequest("GET", "/v", nil)
+		req.Host = testHost
+		req.Header.Del("User-Agent")
+		for i := 0; i < len(tt.headers); i += 2 {
+			req.Header.Set(tt.headers[i], tt.headers[i+1])
+		}
+		n := f.visits.count()
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if f.visits.count() != n+1 {
+			t.Fatalf("%s: no visit recorded", tt.name)
+		}
+		if v := f.visits.last(); v.Bot != tt.bot {
+			t.Errorf("%s: visit recorded with Bot %v, want %v", tt.name, v.Bot, tt.bot)
+		}
+	}
+}
+
 func TestNotFoundAndUnknownHostURLs(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)

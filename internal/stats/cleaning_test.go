@@ -139,3 +139,43 @@ func TestVisitRowsAndHourlyCounts(t *testing.T) {
 		t.Fatalf("url_stats %d, visit_hours %d then %d; want 4, 1 then 3", total, first, second)
 	}
 }
+
+// A flush counts programs' visits apart from people's: every visit in visits, the bots' part
+// in bot_visits too, per link in url_stats and per hour in visit_hours; each visit_logs row
+// keeps its class.
+func TestBotVisitsCountedApart(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	pool := st.Pool()
+	a, _ := newAggregator(t, st, stats.Options{})
+	ctx := context.Background()
+	hour := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+	for _, v := range []stats.Visit{
+		{Code: "b", At: hour.Add(time.Minute), UserAgent: "Chrome", Bot: false},
+		{Code: "b", At: hour.Add(2 * time.Minute), UserAgent: "Slackbot", Bot: true},
+		{Code: "b", At: hour.Add(time.Hour), UserAgent: "Twitterbot", Bot: true},
+	} {
+		a.Record(v)
+	}
+	mustFlush(t, a)
+	a.Record(stats.Visit{Code: "b", At: hour.Add(time.Hour + time.Minute), UserAgent: "Discordbot", Bot: true})
+	mustFlush(t, a)
+
+	var visits, bots, firstVisits, firstBots, secondVisits, secondBots, loggedBots int64
+	err := pool.QueryRow(ctx, `SELECT
+		(SELECT visits FROM url_stats WHERE domain = '' AND code = 'b'),
+		(SELECT bot_visits FROM url_stats WHERE domain = '' AND code = 'b'),
+		(SELECT visits FROM visit_hours WHERE domain = '' AND code = 'b' AND hour = $1),
+		(SELECT bot_visits FROM visit_hours WHERE domain = '' AND code = 'b' AND hour = $1),
+		(SELECT visits FROM visit_hours WHERE domain = '' AND code = 'b' AND hour = $2),
+		(SELECT bot_visits FROM visit_hours WHERE domain = '' AND code = 'b' AND hour = $2),
+		(SELECT count(*) FROM visit_logs WHERE code = 'b' AND bot)`,
+		hour, hour.Add(time.Hour)).Scan(&visits, &bots, &firstVisits, &firstBots, &secondVisits, &secondBots, &loggedBots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if visits != 4 || bots != 3 || firstVisits != 2 || firstBots != 1 || secondVisits != 2 || secondBots != 2 || loggedBots != 3 {
+		t.Fatalf("url_stats %d visits, %d bots; visit_hours %d/%d then %d/%d; visit_logs %d bots; want 4, 3; 2/1 then 2/2; 3",
+			visits, bots, firstVisits, firstBots, secondVisits, secondBots, loggedBots)
+	}
+}

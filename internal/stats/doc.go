@@ -19,8 +19,9 @@ limitations under the License.
 // held visits every FlushInterval, or sooner when BatchSize are waiting, each batch in one
 // transaction on the stats pool written by a store.VisitWriter: its id into stats_batches; the
 // counts summed per link and UTC hour into visit_hours (the API's visit series) and per link
-// into url_stats, in one statement with sorted keys; and the visit rows into visit_logs by a
-// binary COPY. The SQL and the COPY encoding are the store's (DESIGN.md §2: each table has one
+// into url_stats, in one statement with sorted keys, every visit and the part of them that was
+// a program's (Visit.Bot, decided by the redirector with internal/bots) apart; and the visit
+// rows, each with its class, into visit_logs by a binary COPY. The SQL and the COPY encoding are the store's (DESIGN.md §2: each table has one
 // owner there).
 //
 // Counting is exactly once. A batch keeps its id (pod identity, a per-process nonce, a

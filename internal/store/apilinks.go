@@ -111,15 +111,20 @@ func wrapConflict(op string, err error) error {
 	return wrap(op, err)
 }
 
-// GetWithVisits returns the live row for (domain, code), declared or not, with its visit total,
-// or links.ErrNotFound.
-func (s *Store) GetWithVisits(ctx context.Context, domain, code string) (Row, int64, error) {
-	var visits int64
-	row, err := scanRow(s.pool.QueryRow(ctx, getWithVisitsSQL, domain, code), &visits)
+// LinkVisits are a link's visit totals: people's, and programs' (internal/bots).
+type LinkVisits struct {
+	Visits, BotVisits int64
+}
+
+// GetWithVisits returns the live row for (domain, code), declared or not, with its visit
+// totals, or links.ErrNotFound.
+func (s *Store) GetWithVisits(ctx context.Context, domain, code string) (Row, LinkVisits, error) {
+	var v LinkVisits
+	row, err := scanRow(s.pool.QueryRow(ctx, getWithVisitsSQL, domain, code), &v.Visits, &v.BotVisits)
 	if err != nil {
-		return Row{}, 0, wrap("get link", err)
+		return Row{}, LinkVisits{}, wrap("get link", err)
 	}
-	return row, visits, nil
+	return row, v, nil
 }
 
 // PatchAPILink changes the live API link at (domain, code) to what apply makes of it, with a

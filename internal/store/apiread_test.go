@@ -87,28 +87,34 @@ func TestVisitSeries(t *testing.T) {
 	for _, v := range []struct {
 		at   time.Time
 		code string
+		bot  bool
 	}{
-		{day.Add(-time.Second), "seen"},                  // before the series
-		{day.Add(time.Hour), "seen"},                     // day 0
-		{day.Add(23*time.Hour + 59*time.Minute), "seen"}, // day 0
-		{day.Add(48*time.Hour + time.Minute), "seen"},    // day 2
-		{day.Add(72 * time.Hour), "seen"},                // after the series
-		{day.Add(time.Hour), "other"},
+		{day.Add(-time.Second), "seen", false},                  // before the series
+		{day.Add(time.Hour), "seen", false},                     // day 0
+		{day.Add(time.Hour), "seen", true},                      // day 0, a bot
+		{day.Add(23*time.Hour + 59*time.Minute), "seen", false}, // day 0
+		{day.Add(48*time.Hour + time.Minute), "seen", false},    // day 2
+		{day.Add(48*time.Hour + time.Minute), "seen", true},     // day 2, a bot
+		{day.Add(48*time.Hour + time.Minute), "seen", true},     // day 2, a bot
+		{day.Add(72 * time.Hour), "seen", true},                 // after the series
+		{day.Add(time.Hour), "other", false},
 	} {
-		mustExec(t, s, `INSERT INTO visit_hours (domain, code, hour, visits)
-			VALUES ('', $2, date_bin('1 hour', $1::timestamptz, '2000-01-01Z'), 1)
-			ON CONFLICT (domain, code, hour) DO UPDATE SET visits = visit_hours.visits + 1`, v.at, v.code)
+		// As a flush counts: every visit in visits, the bots' part in bot_visits too.
+		mustExec(t, s, `INSERT INTO visit_hours (domain, code, hour, visits, bot_visits)
+			VALUES ('', $2, date_bin('1 hour', $1::timestamptz, '2000-01-01Z'), 1, $3::boolean::int)
+			ON CONFLICT (domain, code, hour) DO UPDATE
+			SET visits = visit_hours.visits + 1, bot_visits = visit_hours.bot_visits + $3::boolean::int`, v.at, v.code, v.bot)
 	}
 	got, err := s.VisitSeries(ctx, "", "seen", day, 24*time.Hour, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []VisitCount{{day, 2}, {day.Add(24 * time.Hour), 0}, {day.Add(48 * time.Hour), 1}}
+	want := []VisitCount{{day, 2, 1}, {day.Add(24 * time.Hour), 0, 0}, {day.Add(48 * time.Hour), 1, 2}}
 	if len(got) != len(want) {
 		t.Fatalf("series = %v, want %v", got, want)
 	}
 	for i := range want {
-		if !got[i].Start.Equal(want[i].Start) || got[i].Visits != want[i].Visits {
+		if !got[i].Start.Equal(want[i].Start) || got[i].Visits != want[i].Visits || got[i].BotVisits != want[i].BotVisits {
 			t.Fatalf("series = %v, want %v", got, want)
 		}
 	}

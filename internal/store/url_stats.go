@@ -32,17 +32,21 @@ type VisitTotal struct {
 	// Owner is the holding ShortLink's "namespace/name"; OwnerUID tells a restored object apart.
 	Owner    string
 	OwnerUID string
-	// Visits is 0 for a link that has none yet, or whose counts were reset by a takeover.
-	Visits int64
-	// LastVisitAt is the zero time when Visits is 0.
+	// Visits are people's visits and BotVisits programs' (internal/bots); both are 0 for a
+	// link that has none yet, or whose counts were reset by a takeover.
+	Visits, BotVisits int64
+	// LastVisitAt is the latest visit, a person's or a program's; the zero time without one.
 	LastVisitAt time.Time
 }
 
-// url_stats holds the visit count of each code. All SQL that touches it is here; statements that
-// also touch another table take their url_stats part from here.
+// url_stats holds the visit count of each code: visits counts every visit, bot_visits the part
+// of them that was a program's, so people's are the difference (migration 0009). All SQL that
+// touches it is here; statements that also touch another table take their url_stats part from
+// here, and no reader outside this file sees the difference taken.
 
 // visitTotalsSQL reads the visit counts of every live k8s row of installation $1, zero for none.
-var visitTotalsSQL = `SELECT u.domain, u.code, u.owner, u.owner_uid, coalesce(s.visits, 0), s.last_visit_at
+var visitTotalsSQL = `SELECT u.domain, u.code, u.owner, u.owner_uid,
+	coalesce(s.visits - s.bot_visits, 0), coalesce(s.bot_visits, 0), s.last_visit_at
 	FROM ` + liveDeclaredSQL + ` u LEFT JOIN url_stats s ON s.domain = u.domain AND s.code = u.code`
 
 // resetVisitCountsSQL deletes the counts of one code: visit counts belong to the holder, so a
@@ -55,19 +59,22 @@ func resetVisitCountsOf(rows string) string {
 	return "DELETE FROM url_stats s USING " + rows + " WHERE s.domain = " + rows + ".domain AND s.code = " + rows + ".code"
 }
 
-// visitsOf is a scalar subquery: the visit total of the row of table (0 for none).
+// visitsOf is two scalar subqueries: people's and programs' visit totals of the row of table
+// (0 for none).
 func visitsOf(table string) string {
-	return "coalesce((SELECT s.visits FROM url_stats s WHERE s.domain = " + table + ".domain AND s.code = " + table + ".code), 0)"
+	where := " FROM url_stats s WHERE s.domain = " + table + ".domain AND s.code = " + table + ".code)"
+	return "coalesce((SELECT s.visits - s.bot_visits" + where + ", 0), coalesce((SELECT s.bot_visits" + where + ", 0)"
 }
 
 // addLinkCountsSQL adds the counts of a flush's counts query, summed per link, to url_stats; see
 // addCountsSQL (visits.go) for the statement it is part of and the lock order.
-const addLinkCountsSQL = `INSERT INTO url_stats (domain, code, visits, last_visit_at)
-		SELECT domain, code, sum(visits), max(last_visit_at) FROM counts
+const addLinkCountsSQL = `INSERT INTO url_stats (domain, code, visits, bot_visits, last_visit_at)
+		SELECT domain, code, sum(visits), sum(bot_visits), max(last_visit_at) FROM counts
 		GROUP BY domain, code
 		ORDER BY domain, code
 		ON CONFLICT (domain, code) DO UPDATE
 		SET visits = url_stats.visits + EXCLUDED.visits,
+		    bot_visits = url_stats.bot_visits + EXCLUDED.bot_visits,
 		    last_visit_at = greatest(url_stats.last_visit_at, EXCLUDED.last_visit_at)`
 
 // resetVisitCounts deletes the counts of (domain, code) in tx.
@@ -96,7 +103,7 @@ func (s *Store) VisitTotals(ctx context.Context, installID string) ([]VisitTotal
 func scanVisitTotal(r pgx.CollectableRow) (VisitTotal, error) {
 	var v VisitTotal
 	var last *time.Time
-	if err := r.Scan(&v.Domain, &v.Code, &v.Owner, &v.OwnerUID, &v.Visits, &last); err != nil {
+	if err := r.Scan(&v.Domain, &v.Code, &v.Owner, &v.OwnerUID, &v.Visits, &v.BotVisits, &last); err != nil {
 		return VisitTotal{}, err
 	}
 	v.LastVisitAt = zeroIfNil(last)

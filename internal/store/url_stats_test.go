@@ -36,7 +36,7 @@ func TestVisitTotals(t *testing.T) {
 	other.InstallID = "install-b"
 	mustUpsert(t, s, other)
 	for _, code := range []string{"counted", "gone", "other"} {
-		mustExec(t, s, "INSERT INTO url_stats (domain, code, visits, last_visit_at) VALUES ('', $1, 42, $2)", code, last)
+		mustExec(t, s, "INSERT INTO url_stats (domain, code, visits, bot_visits, last_visit_at) VALUES ('', $1, 42, 5, $2)", code, last)
 	}
 
 	got, err := s.VisitTotals(context.Background(), "install-a")
@@ -45,11 +45,11 @@ func TestVisitTotals(t *testing.T) {
 	}
 	slices.SortFunc(got, func(a, b VisitTotal) int { return strings.Compare(a.Owner, b.Owner) })
 	want := []VisitTotal{
-		{Code: "counted", Owner: "team-a/counted", OwnerUID: "uid-counted", Visits: 42, LastVisitAt: last},
+		{Code: "counted", Owner: "team-a/counted", OwnerUID: "uid-counted", Visits: 37, BotVisits: 5, LastVisitAt: last}, // 42 visits, 5 of them bots
 		{Code: "quiet", Owner: "team-a/quiet", OwnerUID: "uid-quiet"},
 	}
 	if !slices.EqualFunc(got, want, func(a, b VisitTotal) bool {
-		return a.Domain == b.Domain && a.Code == b.Code && a.Owner == b.Owner && a.OwnerUID == b.OwnerUID && a.Visits == b.Visits && a.LastVisitAt.Equal(b.LastVisitAt)
+		return a.Domain == b.Domain && a.Code == b.Code && a.Owner == b.Owner && a.OwnerUID == b.OwnerUID && a.Visits == b.Visits && a.BotVisits == b.BotVisits && a.LastVisitAt.Equal(b.LastVisitAt)
 	}) {
 		t.Fatalf("visit totals = %+v, want %+v", got, want)
 	}

@@ -127,7 +127,7 @@ WITH ins AS (
 ), reset AS (` + resetVisitCountsOf("ins") + `)
 SELECT ` + createdColumns + ` FROM ins`
 
-// getWithVisitsSQL reads a live row and its visit total.
+// getWithVisitsSQL reads a live row and its visit totals, people's and programs'.
 var getWithVisitsSQL = "SELECT " + rowColumns + ", " + visitsOf("urls") + `
 	FROM urls WHERE domain = $1 AND code = $2 AND NOT deleted`
 

@@ -23,26 +23,29 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// visit_hours holds visits per link and UTC hour, for the API's visit series. All SQL that
+// visit_hours holds visits per link and UTC hour, for the API's visit series: visits counts
+// every visit, bot_visits the part of them that was a program's (as in url_stats). All SQL that
 // touches it is here; the flush's statement takes its visit_hours part from here.
 
 // addHourCountsSQL adds the counts of a flush's counts query to visit_hours; see addCountsSQL
 // (visits.go) for the statement it ends and the lock order.
-const addHourCountsSQL = `INSERT INTO visit_hours (domain, code, hour, visits)
-		SELECT domain, code, hour, visits FROM counts
+const addHourCountsSQL = `INSERT INTO visit_hours (domain, code, hour, visits, bot_visits)
+		SELECT domain, code, hour, visits, bot_visits FROM counts
 		ORDER BY domain, code, hour
-		ON CONFLICT (domain, code, hour) DO UPDATE SET visits = visit_hours.visits + EXCLUDED.visits`
+		ON CONFLICT (domain, code, hour) DO UPDATE
+		SET visits = visit_hours.visits + EXCLUDED.visits, bot_visits = visit_hours.bot_visits + EXCLUDED.bot_visits`
 
 // pruneVisitHoursSQL deletes the hourly counts before $1.
 const pruneVisitHoursSQL = `DELETE FROM visit_hours WHERE hour < $1`
 
-// VisitCount is the number of visits in one bucket of a series.
+// VisitCount is the number of visits in one bucket of a series: people's, and programs'.
 type VisitCount struct {
-	Start  time.Time
-	Visits int64
+	Start     time.Time
+	Visits    int64
+	BotVisits int64
 }
 
-// visitSeriesSQL sums a link's hourly visit counts in $4 buckets of $5 from $3, empty buckets
+// visitSeriesSQL sums a link's hourly visit counts, people's and programs' apart, in $4 buckets of $5 from $3, empty buckets
 // as 0. The step is exact (hours, or days as 24 hours) and $3 a whole UTC hour, so every hour
 // falls in one bucket and the session's time zone plays no part. No row at all means no live
 // link.
@@ -50,12 +53,13 @@ var visitSeriesSQL = `
 WITH buckets AS (
 	SELECT generate_series($3::timestamptz, $3::timestamptz + $5::interval * ($4::int - 1), $5::interval) AS start
 ), counts AS (
-	SELECT date_bin($5::interval, hour, $3::timestamptz) AS start, sum(visits)::bigint AS visits
+	SELECT date_bin($5::interval, hour, $3::timestamptz) AS start,
+		sum(visits - bot_visits)::bigint AS visits, sum(bot_visits)::bigint AS bot_visits
 	FROM visit_hours
 	WHERE domain = $1 AND code = $2 AND hour >= $3 AND hour < $3::timestamptz + $5::interval * $4::int
 	GROUP BY 1
 )
-SELECT b.start, coalesce(c.visits, 0) FROM buckets b LEFT JOIN counts c USING (start)
+SELECT b.start, coalesce(c.visits, 0), coalesce(c.bot_visits, 0) FROM buckets b LEFT JOIN counts c USING (start)
 WHERE ` + liveLinkExistsSQL + `
 ORDER BY b.start`
 

@@ -160,7 +160,7 @@ func (s *Store) partitions(ctx context.Context) ([]string, error) {
 }
 
 // copyVisitLogsSQL takes the rows appendVisitLogs encodes.
-const copyVisitLogsSQL = `COPY visit_logs (visited_at, domain, code, client_ip, user_agent, referer) FROM STDIN (FORMAT binary)`
+const copyVisitLogsSQL = `COPY visit_logs (visited_at, domain, code, client_ip, user_agent, referer, bot) FROM STDIN (FORMAT binary)`
 
 // appendVisitLogs appends visits to buf as a whole COPY stream in PostgreSQL's binary format,
 // each row cleaned. It is what pgx's CopyFrom would send, without a []any and a boxed value
@@ -175,13 +175,14 @@ func appendVisitLogs(buf []byte, visits []Visit) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, 0) // header extension length
 	for i := range visits {
 		v := &visits[i]
-		buf = binary.BigEndian.AppendUint16(buf, 6)
+		buf = binary.BigEndian.AppendUint16(buf, 7)
 		buf = appendTimestamp(buf, v.At)
 		buf = appendText(buf, v.Domain)
 		buf = appendText(buf, v.Code)
 		buf = appendInet(buf, v)
 		buf = appendText(buf, cleanText(v.UserAgent, maxUserAgent))
 		buf = appendText(buf, cleanText(v.Referer, maxReferer))
+		buf = appendBool(buf, v.Bot)
 	}
 	return binary.BigEndian.AppendUint16(buf, 0xffff)
 }
@@ -191,6 +192,14 @@ func appendVisitLogs(buf []byte, visits []Visit) []byte {
 func appendTimestamp(buf []byte, t time.Time) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, 8)
 	return binary.BigEndian.AppendUint64(buf, uint64(t.UnixMicro()-pgEpochMicros)) //nolint:gosec // two's complement, as PostgreSQL reads it
+}
+
+func appendBool(buf []byte, b bool) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	if b {
+		return append(buf, 1)
+	}
+	return append(buf, 0)
 }
 
 func appendText(buf []byte, s string) []byte {

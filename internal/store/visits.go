@@ -39,6 +39,9 @@ type Visit struct {
 	ClientIP netip.Addr
 	// UserAgent and Referer are stored cleaned and cut to a bounded length.
 	UserAgent, Referer string
+	// Bot marks a program's visit (internal/bots): counted in visits and in bot_visits, so
+	// that people's visits are the difference.
+	Bot bool
 }
 
 // Bound cuts an over-long User-Agent or Referer to the length visit_logs stores, so that what a
@@ -53,14 +56,15 @@ func (v *Visit) Bound() {
 	}
 }
 
-// addCountsSQL adds a batch's counts per link and UTC hour to visit_hours (the API's visit
-// series) and, summed per link, to url_stats. Rows are locked in key order, the same in every
-// replica, so concurrent flushes never deadlock: visit_hours first (the main statement), then
-// url_stats (a data-modifying WITH that nothing reads runs after it). The keys are unique
-// within a batch (summed first), as ON CONFLICT requires.
+// addCountsSQL adds a batch's counts per link and UTC hour, every visit and the bots' part of
+// them, to visit_hours (the API's visit series) and, summed per link, to url_stats. Rows are
+// locked in key order, the same in every replica, so concurrent flushes never deadlock:
+// visit_hours first (the main statement), then url_stats (a data-modifying WITH that nothing
+// reads runs after it). The keys are unique within a batch (summed first), as ON CONFLICT
+// requires.
 const addCountsSQL = `WITH counts AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::timestamptz[])
-				AS t(domain, code, hour, visits, last_visit_at)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::timestamptz[])
+				AS t(domain, code, hour, visits, bot_visits, last_visit_at)
 		), links AS (` + addLinkCountsSQL + `)
 		` + addHourCountsSQL
 
@@ -90,7 +94,7 @@ func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit)
 			return nil
 		}
 		c := sumCounts(visits)
-		if _, err := tx.Exec(ctx, addCountsSQL, c.domains, c.codes, c.hours, c.visits, c.lastVisits); err != nil {
+		if _, err := tx.Exec(ctx, addCountsSQL, c.domains, c.codes, c.hours, c.visits, c.botVisits, c.lastVisits); err != nil {
 			return fmt.Errorf("add visit counts: %w", err)
 		}
 		w.copyBuf = appendVisitLogs(w.copyBuf[:0], visits)
@@ -102,11 +106,12 @@ func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit)
 	return duplicate, err
 }
 
-// counts are a batch's visits summed per link and UTC hour, as parallel arrays in key order.
+// counts are a batch's visits summed per link and UTC hour, as parallel arrays in key order:
+// every visit, and the bots' part of them.
 type counts struct {
 	domains, codes    []string
 	hours, lastVisits []time.Time
-	visits            []int64
+	visits, botVisits []int64
 }
 
 type hourKey struct {
@@ -115,8 +120,8 @@ type hourKey struct {
 }
 
 type tally struct {
-	visits int64
-	last   time.Time
+	visits, bots int64
+	last         time.Time
 }
 
 func sumCounts(visits []Visit) counts {
@@ -125,6 +130,9 @@ func sumCounts(visits []Visit) counts {
 		k := hourKey{v.Domain, v.Code, v.At.Unix() / 3600}
 		t := byKey[k]
 		t.visits++
+		if v.Bot {
+			t.bots++
+		}
 		if v.At.After(t.last) {
 			t.last = v.At
 		}
@@ -143,10 +151,12 @@ func sumCounts(visits []Visit) counts {
 		hours:      make([]time.Time, len(keys)),
 		lastVisits: make([]time.Time, len(keys)),
 		visits:     make([]int64, len(keys)),
+		botVisits:  make([]int64, len(keys)),
 	}
 	for i, k := range keys {
 		c.domains[i], c.codes[i], c.hours[i] = k.domain, k.code, time.Unix(k.hour*3600, 0)
-		c.visits[i], c.lastVisits[i] = byKey[k].visits, byKey[k].last
+		t := byKey[k]
+		c.visits[i], c.botVisits[i], c.lastVisits[i] = t.visits, t.bots, t.last
 	}
 	return c
 }
