@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -52,20 +53,19 @@ func TestBadRedisURLIsRefusedAtStart(t *testing.T) {
 // reports it Cached, and publishes its invalidation where a subscriber on any node hears it.
 func TestManagerOnRedisCluster(t *testing.T) {
 	env := localenv.ForTest(t, localenv.Options{Kube: true, Postgres: true, RedisCluster: &localenv.RedisClusterOptions{Password: "manager-test"}})
-	t.Setenv("KUBECONFIG", env.Kube.Kubeconfig)
-	vars := map[string]string{
-		"DATABASE_URL": env.Postgres.URL("postgres"), "REDIS_URL": env.RedisCluster.URL(), "DEFAULT_DOMAIN": "sho.rt",
-		"METRICS_BIND_ADDRESS": freeAddr(t), "HEALTH_PROBE_BIND_ADDRESS": freeAddr(t),
+	// A process of its own: run registers the manager's collectors in controller-runtime's
+	// global registry, which TestManagerRunsAgainstRealDependencies already did in this one.
+	p, err := env.StartProcess("manager", os.Args[0], nil, []string{
+		runAsManager + "=1", "KUBECONFIG=" + env.Kube.Kubeconfig,
+		"DATABASE_URL=" + env.Postgres.URL("postgres"), "REDIS_URL=" + env.RedisCluster.URL(), "DEFAULT_DOMAIN=sho.rt",
+		"METRICS_BIND_ADDRESS=0", "HEALTH_PROBE_BIND_ADDRESS=0",
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = p.Stop() })
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run returned %v after cancel", err)
-		}
-	}()
+	defer cancel()
 	// A subscriber on the last node, through a client of that node alone.
 	node := redis.NewClient(&redis.Options{Addr: env.RedisCluster.Nodes[2].Addr(), Password: "manager-test"})
 	defer func() { _ = node.Close() }()
