@@ -83,7 +83,7 @@ func loadRedisLinks(t *testing.T, addr string, n int) map[string]string {
 	page := make([]cache.Entry, 0, 1000)
 	for i := range n {
 		l := links.Link{Code: fmt.Sprintf("l%d", i), RedirectType: http.StatusFound, Version: 1,
-			Target: fmt.Sprintf("https://www.example.com/campaigns/2026/landing-page?id=%07d", i)[:60]}
+			Target: fmt.Sprintf("https://www.example.com/campaigns/2026/landing?id=%010d", i)}
 		targets[l.Code] = l.Target
 		if page = append(page, cache.Entry{Link: l}); len(page) == cap(page) || i == n-1 {
 			if _, err := c.Heal(context.Background(), page); err != nil {

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -186,6 +187,25 @@ func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ..
 	return s, waitHTTP(ctx, p, s.url+"/_/readyz")
 }
 
+// answers says what a redirector answered so far, by result, and the end of its log, so that
+// errors under load come with their kind.
+func (s *server) answers(ctx context.Context) string {
+	if s.metrics == "" {
+		return ""
+	}
+	m, err := scrape(ctx, s.metrics+"/metrics")
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, res := range []string{"redirect", "not_found", "gone", "invalid", "error", "shed"} {
+		fmt.Fprintf(&b, " %s=%.0f", res, sumMetric(m, "shortlink_redirect_requests_total", func(l string) bool {
+			return strings.Contains(l, `result="`+res+`"`)
+		}))
+	}
+	return fmt.Sprintf(" (answers:%s)\n%s", b.String(), s.proc.LogTail())
+}
+
 func waitHTTP(ctx context.Context, p *localenv.Process, url string) error {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return devenv.Poll(ctx, time.Minute, url, func() (bool, error) {
@@ -226,7 +246,7 @@ func (r *redirectRun) measure(ctx context.Context, s *server, script string, d t
 		return sample{}, fmt.Errorf("%s served no requests", s.name)
 	}
 	if w.errors > 0 {
-		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load", s.name, w.errors)
+		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load%s", s.name, w.errors, s.answers(ctx))
 	}
 	return sample{wrkResult: w, cpuUsPerReq: (after - before) / clockTicksPerSecond * 1e6 / w.requests}, nil
 }
