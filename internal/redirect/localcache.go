@@ -17,6 +17,7 @@ limitations under the License.
 package redirect
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 	"time"
 
@@ -34,88 +35,119 @@ type key struct {
 }
 
 // entry is what the in-process cache holds for a link: only what answering needs, so that
-// tags and ownership take no memory in any replica, in 40 bytes besides one string. The code,
-// target and expiredTarget are that one string back to back, and the key's code is a slice of
-// it too, so a link costs otter's node (which holds the entry inline) and one allocation.
-// A hit builds the links.Link from it without allocating. It is never modified once stored.
+// tags and ownership take no memory in any replica. It is 40 bytes, so that otter's node, which
+// holds it inline with the key, fits the allocator's 128-byte class, and two strings:
+//
+//   - code, which the stored key shares (one allocation for both). It is kept apart on purpose:
+//     a visit held through a PostgreSQL outage keeps the link's code, and must not keep the
+//     link's URLs with it once the entry is evicted (the aggregator counts a held visit's code);
+//   - urls, the rest in one string: a 4-byte header (flags, the redirect type less 300, the
+//     target's length, little-endian), the validity window's ends when set (12 bytes each),
+//     then the target and the expiredTarget back to back. With a 60-byte target it is 64 bytes,
+//     an allocator class of its own; fields of their own would have taken the node to 144.
+//
+// A hit reads the header and builds the links.Link with slices of urls, without allocating. An
+// entry is never modified once stored.
 type entry struct {
-	text      string // code, target, expiredTarget
-	version   int64
-	window    *window // nil unless validSince or validUntil is set, which few links have
-	codeEnd   uint8   // text[:codeEnd] is the code (at most links.MaxCodeLength bytes)
-	flags     uint8
-	targetEnd uint16 // text[codeEnd:targetEnd] is the target, text[targetEnd:] expiredTarget
-	redirect  uint16
+	code    string
+	urls    string
+	version int64
 }
-
-// window is a link's validity window, kept apart because few links have one.
-type window struct{ since, until time.Time }
 
 const (
 	entryForwardQuery uint8 = 1 << iota
 	entryForwardPath
 	entrySuspended
+	entryValidSince
+	entryValidUntil
 )
 
-// newEntry keeps what answering l needs, or reports false when l's strings are too long for
-// the entry's offsets; such a link (none the API or the CRD accepts) is answered from Redis.
-func newEntry(l links.Link) (entry, bool) {
-	codeEnd, targetEnd := len(l.Code), len(l.Code)+len(l.Target)
-	if codeEnd > 0xff || targetEnd > 0xffff || l.RedirectType < 0 || l.RedirectType > 0xffff {
+const (
+	entryHeader   = 4
+	entryTimeLen  = 12 // Unix seconds (8 bytes) and nanoseconds (4), little-endian
+	redirectBase  = 300
+	maxTargetLen  = 0xffff
+	maxRedirectIn = redirectBase + 0xff
+)
+
+// newEntry keeps what answering l needs, with code as its code, or reports false when l does
+// not fit the header (a target over 64 KiB, a redirect type outside 300-555; none the API or
+// the CRD accepts): such a link is answered from Redis.
+func newEntry(code string, l links.Link) (entry, bool) {
+	if len(l.Target) > maxTargetLen || l.RedirectType < redirectBase || l.RedirectType > maxRedirectIn {
 		return entry{}, false
 	}
-	e := entry{
-		text: l.Code + l.Target + l.ExpiredTarget, version: l.Version,
-		codeEnd: uint8(codeEnd), targetEnd: uint16(targetEnd), redirect: uint16(l.RedirectType), //nolint:gosec // checked above
-	}
-	if !l.ValidSince.IsZero() || !l.ValidUntil.IsZero() {
-		e.window = &window{since: l.ValidSince, until: l.ValidUntil}
-	}
+	var flags uint8
 	for _, f := range []struct {
 		set  bool
 		flag uint8
-	}{{l.ForwardQuery, entryForwardQuery}, {l.ForwardPath, entryForwardPath}, {l.Suspended, entrySuspended}} {
+	}{
+		{l.ForwardQuery, entryForwardQuery}, {l.ForwardPath, entryForwardPath}, {l.Suspended, entrySuspended},
+		{!l.ValidSince.IsZero(), entryValidSince}, {!l.ValidUntil.IsZero(), entryValidUntil},
+	} {
 		if f.set {
-			e.flags |= f.flag
+			flags |= f.flag
 		}
 	}
-	return e, true
+	b := make([]byte, 0, entryHeader+2*entryTimeLen+len(l.Target)+len(l.ExpiredTarget))
+	b = append(b, flags, byte(l.RedirectType-redirectBase), byte(len(l.Target)), byte(len(l.Target)>>8))
+	if flags&entryValidSince != 0 {
+		b = appendTime(b, l.ValidSince)
+	}
+	if flags&entryValidUntil != 0 {
+		b = appendTime(b, l.ValidUntil)
+	}
+	b = append(append(b, l.Target...), l.ExpiredTarget...)
+	return entry{code: code, urls: string(b), version: l.Version}, true
 }
 
-// code is the link's code, a slice of text: the key stored with the entry uses it, so the code
-// is not a string of its own.
-func (e entry) code() string { return e.text[:e.codeEnd] }
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(t.Unix())) //nolint:gosec // read back as int64
+	return binary.LittleEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+// readTime reads what appendTime wrote at the start of s, in UTC as the Redis tier gives it.
+func readTime(s string) time.Time {
+	var sec uint64
+	for i := 7; i >= 0; i-- {
+		sec = sec<<8 | uint64(s[i])
+	}
+	nsec := uint32(s[8]) | uint32(s[9])<<8 | uint32(s[10])<<16 | uint32(s[11])<<24
+	return time.Unix(int64(sec), int64(nsec)).UTC() //nolint:gosec // written from an int64 and a nanosecond
+}
 
 // link is the link e holds, on domain (the key's: every entry of a key has its domain).
 func (e entry) link(domain string) links.Link {
+	u := e.urls
+	flags, targetLen := u[0], int(u[2])|int(u[3])<<8
 	l := links.Link{
-		Domain: domain, Code: e.text[:e.codeEnd], Target: e.text[e.codeEnd:e.targetEnd],
-		ExpiredTarget: e.text[e.targetEnd:], RedirectType: int(e.redirect), Version: e.version,
-		ForwardQuery: e.flags&entryForwardQuery != 0, ForwardPath: e.flags&entryForwardPath != 0,
-		Suspended: e.flags&entrySuspended != 0,
+		Domain: domain, Code: e.code, RedirectType: redirectBase + int(u[1]), Version: e.version,
+		ForwardQuery: flags&entryForwardQuery != 0, ForwardPath: flags&entryForwardPath != 0,
+		Suspended: flags&entrySuspended != 0,
 	}
-	if e.window != nil {
-		l.ValidSince, l.ValidUntil = e.window.since, e.window.until
+	u = u[entryHeader:]
+	if flags&entryValidSince != 0 {
+		l.ValidSince, u = readTime(u), u[entryTimeLen:]
 	}
+	if flags&entryValidUntil != 0 {
+		l.ValidUntil, u = readTime(u), u[entryTimeLen:]
+	}
+	l.Target, l.ExpiredTarget = u[:targetLen], u[targetLen:]
 	return l
 }
 
-// entryOverhead is what an entry costs on the heap besides its text: otter's node with the
+// entryOverhead is what an entry costs on the heap besides its strings: otter's node with the
 // key and the entry inline (128 bytes) and its share of otter's hash table and frequency
 // sketch, which grow in steps (TestLocalCacheHeapPerLink, runtime.MemStats after a collection:
-// 231 to 242 bytes a link with an 8-byte code and a 60-byte target, 80 of them the text's
-// allocation, from 200,000 to 1,000,000 links). The weigher counts it, rounded up, so the byte
-// bound is a bound on the heap, not only on the strings.
+// about 230 bytes a link with an 8-byte code and a 60-byte target, 72 of them the strings'
+// allocations, from 200,000 to 1,000,000 links). The weigher counts it, rounded up, so the
+// byte bound is a bound on the heap, not only on the strings.
 const entryOverhead = 176
 
-// weight is an entry's estimated heap bytes: the overhead and its text rounded up to the
-// allocator's 16-byte steps (the small size classes), plus its validity window's allocation.
+// weight is an entry's estimated heap bytes: the overhead and its strings rounded up to the
+// allocator's 8- and 16-byte steps (its small size classes).
 func weight(_ key, e entry) uint32 {
-	w := entryOverhead + (len(e.text)+15)&^15
-	if e.window != nil {
-		w += 48
-	}
-	return uint32(w) //nolint:gosec // text is under 64 KiB + 255 bytes
+	return uint32(entryOverhead + (len(e.code)+7)&^7 + (len(e.urls)+15)&^15) //nolint:gosec // under 128 KiB
 }
 
 // localCache is the in-process tier: bounded in bytes (the entries' weights), with a hard
@@ -154,15 +186,14 @@ func (lc *localCache) store(k key, l links.Link, s snapshot) {
 	if lc.c == nil {
 		return
 	}
-	e, ok := newEntry(l)
+	// k's code is the fill's own copy, never the request's: the stored key and the entry share
+	// it. k.domain is one of the served domains' strings, shared by every entry.
+	e, ok := newEntry(k.code, l)
 	if !ok {
 		return
 	}
-	// The key's code is the entry's, so the stored key keeps no string of its own (nor the
-	// request's). k.domain is one of the served domains' strings, shared by every entry.
-	stored := key{domain: k.domain, code: e.code()}
-	lc.c.Compute(stored, func(old entry, found bool) (entry, otter.ComputeOp) {
-		if (found && old.version >= l.Version) || !lc.guard.allowsLink(stored, s, l.Version) {
+	lc.c.Compute(k, func(old entry, found bool) (entry, otter.ComputeOp) {
+		if (found && old.version >= l.Version) || !lc.guard.allowsLink(k, s, l.Version) {
 			return old, otter.CancelOp
 		}
 		return e, otter.WriteOp

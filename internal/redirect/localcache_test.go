@@ -19,6 +19,7 @@ package redirect
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -85,5 +86,56 @@ func TestLocalCacheHeapPerLink(t *testing.T) {
 	}
 	if perLink > weightPerLink {
 		t.Errorf("a cached link takes %.1f bytes of heap but weighs %.1f: the byte bound would be exceeded", perLink, weightPerLink)
+	}
+}
+
+// An entry gives back every field answering reads, for links with and without the rarer ones,
+// and drops only what no answer needs (tags, source, owner).
+func TestLocalCacheEntryKeepsWhatAnsweringNeeds(t *testing.T) {
+	t.Parallel()
+	since := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	until := time.Date(2300, 12, 31, 23, 59, 59, 999_999_999, time.UTC) // past int64 Unix nanoseconds
+	for _, l := range []links.Link{
+		{Code: "plain", Target: benchTarget(1), RedirectType: http.StatusFound, Version: 7},
+		{Code: "all", Target: "https://example.com/a?b=c", RedirectType: http.StatusPermanentRedirect, Version: 1 << 40,
+			ForwardQuery: true, ForwardPath: true, Suspended: true, ValidSince: since, ValidUntil: until,
+			ExpiredTarget: "https://example.com/expired"},
+		{Code: "until", Target: "https://example.com/", RedirectType: http.StatusMovedPermanently, Version: 2, ValidUntil: until,
+			ExpiredTarget: "https://example.com/later"},
+		{Code: "since", Target: "https://example.com/" + strings.Repeat("x", 2000), RedirectType: http.StatusTemporaryRedirect,
+			Version: 3, ValidSince: since},
+	} {
+		full := l
+		full.Domain, full.Tags, full.Source, full.Owner, full.OwnerUID = "go.example.com", []string{"t"}, links.SourceK8s, "ns/n", "uid"
+		e, ok := newEntry(l.Code, full)
+		if !ok {
+			t.Fatalf("%s: not kept", l.Code)
+		}
+		l.Domain = "go.example.com"
+		if got := e.link("go.example.com"); !reflect.DeepEqual(got, l) {
+			t.Errorf("%s: entry gives\n%+v\nwant\n%+v", l.Code, got, l)
+		}
+	}
+}
+
+// A link the entry cannot hold is not cached, and so is read from the tier below each time,
+// rather than cut short.
+func TestLocalCacheLeavesOutWhatItCannotHold(t *testing.T) {
+	t.Parallel()
+	lc := testLocalCache(t, 1<<20)
+	for _, l := range []links.Link{
+		{Code: "long", Target: "https://example.com/" + strings.Repeat("x", 1<<16), RedirectType: http.StatusFound, Version: 1},
+		{Code: "odd", Target: "https://example.com/", RedirectType: 299, Version: 1},
+	} {
+		k := key{domain: "", code: l.Code}
+		lc.store(k, l, snapshot{})
+		if _, ok := lc.get(k); ok {
+			t.Errorf("%s: cached", l.Code)
+		}
+	}
+	l := links.Link{Code: "fits", Target: "https://example.com/", RedirectType: http.StatusFound, Version: 1}
+	lc.store(key{code: l.Code}, l, snapshot{})
+	if e, ok := lc.get(key{code: l.Code}); !ok || e.link("").Target != l.Target {
+		t.Errorf("a link that fits: %+v, %v", e, ok)
 	}
 }
