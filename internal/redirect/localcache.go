@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/maypok86/otter/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,23 +36,30 @@ type key struct {
 }
 
 // entry is what the in-process cache holds for a link: only what answering needs, so that
-// tags and ownership take no memory in any replica. It is 40 bytes, so that otter's node, which
-// holds it inline with the key, fits the allocator's 128-byte class, and two strings:
+// tags and ownership take no memory in any replica. It is 32 bytes, the allocator's class of
+// that size, and points at two strings, which is why it holds their pointers and lengths
+// rather than two string headers (16 bytes each, which took it to the 48-byte class):
 //
-//   - code, which the stored key shares (one allocation for both). It is kept apart on purpose:
-//     a visit held through a PostgreSQL outage keeps the link's code, and must not keep the
-//     link's URLs with it once the entry is evicted (the aggregator counts a held visit's code);
-//   - urls, the rest in one string: a 4-byte header (flags, the redirect type less 300, the
-//     target's length, little-endian), the validity window's ends when set (12 bytes each),
-//     then the target and the expiredTarget back to back. With a 60-byte target it is 64 bytes,
-//     an allocator class of its own; fields of their own would have taken the node to 144.
+//   - the code, which the stored key shares (one allocation for both). It is kept apart on
+//     purpose: a visit held through a PostgreSQL outage keeps the link's code, and must not keep
+//     the link's URLs with it once the entry is evicted (the aggregator counts a held visit's
+//     code);
+//   - the URLs: the validity window's ends when set (12 bytes each), then the target and the
+//     expiredTarget back to back. With a 60-byte target, 60 bytes in the 64-byte class.
 //
-// A hit reads the header and builds the links.Link with slices of urls, without allocating. An
-// entry is never modified once stored.
+// otter keeps a pointer to it: a value held inline in otter's node is copied through the
+// generic code on every read, which measured twice the time of a pointer's. A hit builds the
+// links.Link with the two strings and slices of them, without allocating. An entry is never
+// modified once stored.
 type entry struct {
-	code    string
-	urls    string
-	version int64
+	code      *byte // code's bytes, codeLen of them
+	urls      *byte // the URLs' bytes, urlsLen of them
+	version   int64
+	urlsLen   uint16
+	targetLen uint16
+	codeLen   uint8
+	redirect  uint8 // the redirect type less redirectBase
+	flags     uint8
 }
 
 const (
@@ -63,19 +71,19 @@ const (
 )
 
 const (
-	entryHeader   = 4
 	entryTimeLen  = 12 // Unix seconds (8 bytes) and nanoseconds (4), little-endian
 	redirectBase  = 300
-	maxTargetLen  = 0xffff
 	maxRedirectIn = redirectBase + 0xff
+	maxURLsLen    = 0xffff
 )
 
 // newEntry keeps what answering l needs, with code as its code, or reports false when l does
-// not fit the header (a target over 64 KiB, a redirect type outside 300-555; none the API or
-// the CRD accepts): such a link is answered from Redis.
-func newEntry(code string, l links.Link) (entry, bool) {
-	if len(l.Target) > maxTargetLen || l.RedirectType < redirectBase || l.RedirectType > maxRedirectIn {
-		return entry{}, false
+// not fit the entry (URLs over 64 KiB, a code over 255 bytes, a redirect type outside
+// 300-555; none the API or the CRD accepts): such a link is answered from Redis.
+func newEntry(code string, l links.Link) (*entry, bool) {
+	if len(l.Target)+len(l.ExpiredTarget)+2*entryTimeLen > maxURLsLen || len(code) > 0xff ||
+		l.RedirectType < redirectBase || l.RedirectType > maxRedirectIn {
+		return nil, false
 	}
 	var flags uint8
 	for _, f := range []struct {
@@ -89,16 +97,19 @@ func newEntry(code string, l links.Link) (entry, bool) {
 			flags |= f.flag
 		}
 	}
-	b := make([]byte, 0, entryHeader+2*entryTimeLen+len(l.Target)+len(l.ExpiredTarget))
-	b = append(b, flags, byte(l.RedirectType-redirectBase), byte(len(l.Target)), byte(len(l.Target)>>8))
+	b := make([]byte, 0, 2*entryTimeLen+len(l.Target)+len(l.ExpiredTarget))
 	if flags&entryValidSince != 0 {
 		b = appendTime(b, l.ValidSince)
 	}
 	if flags&entryValidUntil != 0 {
 		b = appendTime(b, l.ValidUntil)
 	}
-	b = append(append(b, l.Target...), l.ExpiredTarget...)
-	return entry{code: code, urls: string(b), version: l.Version}, true
+	urls := string(append(append(b, l.Target...), l.ExpiredTarget...))
+	return &entry{
+		code: unsafe.StringData(code), urls: unsafe.StringData(urls), version: l.Version,
+		urlsLen: uint16(len(urls)), targetLen: uint16(len(l.Target)), codeLen: uint8(len(code)), //nolint:gosec // checked above
+		redirect: uint8(l.RedirectType - redirectBase), flags: flags, //nolint:gosec // checked above
+	}, true
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -116,38 +127,45 @@ func readTime(s string) time.Time {
 	return time.Unix(int64(sec), int64(nsec)).UTC() //nolint:gosec // written from an int64 and a nanosecond
 }
 
-// link is the link e holds, on domain (the key's: every entry of a key has its domain).
-func (e entry) link(domain string) links.Link {
-	u := e.urls
-	flags, targetLen := u[0], int(u[2])|int(u[3])<<8
-	l := links.Link{
-		Domain: domain, Code: e.code, RedirectType: redirectBase + int(u[1]), Version: e.version,
-		ForwardQuery: flags&entryForwardQuery != 0, ForwardPath: flags&entryForwardPath != 0,
-		Suspended: flags&entrySuspended != 0,
-	}
-	u = u[entryHeader:]
-	if flags&entryValidSince != 0 {
+// codeString is the link's code, the string the stored key holds.
+func (e *entry) codeString() string { return unsafe.String(e.code, int(e.codeLen)) }
+
+// fill sets the answering fields of *l, a zero links.Link, to the link e holds, on domain (the
+// key's: every entry of a key has its domain). It writes in place rather than returning a
+// links.Link: the hit path then copies no 200-byte struct from call to call.
+func (e *entry) fill(l *links.Link, domain string) {
+	u := unsafe.String(e.urls, int(e.urlsLen))
+	l.Domain, l.Code, l.RedirectType, l.Version = domain, e.codeString(), redirectBase+int(e.redirect), e.version
+	l.ForwardQuery, l.ForwardPath = e.flags&entryForwardQuery != 0, e.flags&entryForwardPath != 0
+	l.Suspended = e.flags&entrySuspended != 0
+	if e.flags&entryValidSince != 0 {
 		l.ValidSince, u = readTime(u), u[entryTimeLen:]
 	}
-	if flags&entryValidUntil != 0 {
+	if e.flags&entryValidUntil != 0 {
 		l.ValidUntil, u = readTime(u), u[entryTimeLen:]
 	}
-	l.Target, l.ExpiredTarget = u[:targetLen], u[targetLen:]
+	l.Target, l.ExpiredTarget = u[:e.targetLen], u[e.targetLen:]
+}
+
+// link is the link e holds, on domain.
+func (e *entry) link(domain string) links.Link {
+	var l links.Link
+	e.fill(&l, domain)
 	return l
 }
 
-// entryOverhead is what an entry costs on the heap besides its strings: otter's node with the
-// key and the entry inline (128 bytes) and its share of otter's hash table and frequency
-// sketch, which grow in steps (TestLocalCacheHeapPerLink, runtime.MemStats after a collection:
-// about 230 bytes a link with an 8-byte code and a 60-byte target, 72 of them the strings'
-// allocations, from 200,000 to 1,000,000 links). The weigher counts it, rounded up, so the
-// byte bound is a bound on the heap, not only on the strings.
+// entryOverhead is what an entry costs on the heap besides its two strings: otter's node with
+// the key and a pointer to the entry (96 bytes), the entry (32), and the link's share of
+// otter's hash table and frequency sketch, which grow in steps (TestLocalCacheHeapPerLink,
+// runtime.MemStats after a collection: about 230 bytes a link with an 8-byte code and a 60-byte
+// target, 72 of them the strings', from 200,000 to 1,000,000 links). The weigher counts it,
+// rounded up, so the byte bound is a bound on the heap, not only on the strings.
 const entryOverhead = 176
 
 // weight is an entry's estimated heap bytes: the overhead and its strings rounded up to the
 // allocator's 8- and 16-byte steps (its small size classes).
-func weight(_ key, e entry) uint32 {
-	return uint32(entryOverhead + (len(e.code)+7)&^7 + (len(e.urls)+15)&^15) //nolint:gosec // under 128 KiB
+func weight(_ key, e *entry) uint32 {
+	return uint32(entryOverhead + (int(e.codeLen)+7)&^7 + (int(e.urlsLen)+15)&^15) //nolint:gosec // under 128 KiB
 }
 
 // localCache is the in-process tier: bounded in bytes (the entries' weights), with a hard
@@ -155,28 +173,41 @@ func weight(_ key, e entry) uint32 {
 // that an invalidation overtook is refused (see guard). A nil *otter.Cache means the tier is
 // off.
 type localCache struct {
-	c     *otter.Cache[key, entry]
+	c     *otter.Cache[key, *entry]
 	guard *guard
 }
 
 func newLocalCache(maxBytes int64, ttl time.Duration, g *guard, clock otter.Clock) *localCache {
 	lc := &localCache{guard: g}
 	if maxBytes > 0 {
-		lc.c = otter.Must(&otter.Options[key, entry]{
+		lc.c = otter.Must(&otter.Options[key, *entry]{
 			MaximumWeight:    uint64(maxBytes),
 			Weigher:          weight,
-			ExpiryCalculator: otter.ExpiryWriting[key, entry](ttl),
+			ExpiryCalculator: otter.ExpiryWriting[key, *entry](ttl),
 			Clock:            clock,
 		})
 	}
 	return lc
 }
 
-func (lc *localCache) get(k key) (entry, bool) {
+func (lc *localCache) get(k key) (*entry, bool) {
 	if lc.c == nil {
-		return entry{}, false
+		return nil, false
 	}
 	return lc.c.GetIfPresent(k)
+}
+
+// link sets *l, a zero links.Link, to k's link if the cache holds it, and reports whether it
+// does.
+func (lc *localCache) link(k key, l *links.Link) bool {
+	if lc.c == nil {
+		return false
+	}
+	e, ok := lc.c.GetIfPresent(k)
+	if ok {
+		e.fill(l, k.domain)
+	}
+	return ok
 }
 
 // store keeps l, read by a fill for k that started at s, unless the cache holds l's version or
@@ -192,7 +223,7 @@ func (lc *localCache) store(k key, l links.Link, s snapshot) {
 	if !ok {
 		return
 	}
-	lc.c.Compute(k, func(old entry, found bool) (entry, otter.ComputeOp) {
+	lc.c.Compute(k, func(old *entry, found bool) (*entry, otter.ComputeOp) {
 		if (found && old.version >= l.Version) || !lc.guard.allowsLink(k, s, l.Version) {
 			return old, otter.CancelOp
 		}
@@ -205,9 +236,9 @@ func (lc *localCache) drop(k key, version int64) {
 	if lc.c == nil {
 		return
 	}
-	lc.c.ComputeIfPresent(k, func(old entry) (entry, otter.ComputeOp) {
+	lc.c.ComputeIfPresent(k, func(old *entry) (*entry, otter.ComputeOp) {
 		if old.version < version {
-			return entry{}, otter.InvalidateOp
+			return nil, otter.InvalidateOp
 		}
 		return old, otter.CancelOp
 	})

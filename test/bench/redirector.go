@@ -173,13 +173,18 @@ func (r *redirectRun) startBaselines(ctx context.Context) error {
 
 // startRedirector runs cmd/redirector with extra flags on top of the bench defaults.
 func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ...string) (*server, error) {
+	return r.startRedirectorEnv(ctx, name, nil, flags...)
+}
+
+// startRedirectorEnv is startRedirector with env added to the redirector's environment.
+func (r *redirectRun) startRedirectorEnv(ctx context.Context, name string, env []string, flags ...string) (*server, error) {
 	addr, metrics := freeAddr(), freeAddr()
 	args := append([]string{
 		"--listen-address", addr, "--metrics-address", metrics,
 		"--database-url", r.env.PgBouncer.URL("postgres"), "--redis-url", r.env.Redis.URL(),
 		"--default-domain", benchHost, "--log-level", "warn", "--pprof",
 	}, flags...)
-	p, err := r.env.StartProcess(name, filepath.Join(r.h.binDir, "redirector"), args, nil)
+	p, err := r.env.StartProcess(name, filepath.Join(r.h.binDir, "redirector"), args, env)
 	if err != nil {
 		return nil, err
 	}
