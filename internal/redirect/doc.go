@@ -63,10 +63,10 @@ limitations under the License.
 // expiring read costs a load rather than a clock read.
 //
 // The cache is bounded in bytes of heap rather than in links (issue 21): otter weighs each
-// entry with what it is estimated to take, its node and table shares and its one string
-// (localcache.go), and evicts by weight. An entry keeps only what answering needs, in a 40-byte
-// struct held inline in otter's node, with code, target and expiredTarget back to back in one
-// string that the stored key's code slices too: 231-242 bytes of heap a link with a 60-byte
-// target, against 443 when the entry was a pointer to a whole links.Link. A hit rebuilds
-// the links.Link from it with slices of that string, without allocating.
+// entry with what it is estimated to take, its node, table shares and strings (localcache.go),
+// and evicts by weight. An entry keeps only what answering needs: a 32-byte struct pointing at
+// the code, which the stored key shares, and at one string with the target and expiredTarget:
+// 231-242 bytes of heap a link with a 60-byte target, against 443 when the entry was a whole
+// links.Link. A hit fills the answer with those strings and slices of them, without
+// allocating.
 package redirect

@@ -67,7 +67,7 @@ func storeLinks(t testing.TB, lc *localCache, n int) (perLink float64) {
 	lc.c.CleanUp()
 	after := heapBytes()
 	runtime.KeepAlive(lc)
-	return float64(int64(after)-int64(before)) / float64(n)
+	return (float64(after) - float64(before)) / float64(n)
 }
 
 // The heap a cached link takes (a 60-byte target, a 8-byte code): at most 256 bytes (issue 21),
