@@ -193,7 +193,7 @@ func (r *redirectRun) startRedirectorEnv(ctx context.Context, name string, env [
 }
 
 // answers says what a redirector answered so far, by result, and the end of its log, so that
-// errors under load come with their kind.
+// an unexpected answer comes with its kind.
 func (s *server) answers(ctx context.Context) string {
 	if s.metrics == "" {
 		return ""
@@ -251,7 +251,7 @@ func (r *redirectRun) measure(ctx context.Context, s *server, script string, d t
 		return sample{}, fmt.Errorf("%s served no requests", s.name)
 	}
 	if w.errors > 0 {
-		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load%s", s.name, w.errors, s.answers(ctx))
+		return sample{}, fmt.Errorf("%s: %.0f errors or non-3xx answers under load", s.name, w.errors)
 	}
 	return sample{wrkResult: w, cpuUsPerReq: (after - before) / clockTicksPerSecond * 1e6 / w.requests}, nil
 }
