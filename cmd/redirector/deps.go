@@ -82,6 +82,10 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 		})
 	}
 	rd := redirect.ResolverDeps{Store: d.lookups, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
+	if o.localSize > 0 {
+		log.Warn("--local-cache-size (LOCAL_CACHE_SIZE) is deprecated and ignored: the in-process cache is bounded in bytes",
+			"localCacheBytes", rd.Options.LocalBytes)
+	}
 	if o.redisURL != "" {
 		cache.LogTo(log) // go-redis's own lines, at debug level
 		if d.redis, err = cache.NewUniversalClient(o.redisURL, cache.ClientOptions{Name: "shortlink-redirector"}); err != nil {
@@ -122,7 +126,7 @@ func (d *deps) watchBlocklist(ctx context.Context, o options, log *slog.Logger) 
 
 func resolverOptions(o options) redirect.Options {
 	return redirect.Options{
-		LocalSize: o.localSize, LocalTTL: o.localTTL,
+		LocalBytes: o.localCacheBytes(containerMemoryLimit), LocalTTL: o.localTTL,
 		NegativeSize: o.negativeSize, NegativeTTL: o.negativeTTL,
 		PollInterval: o.pollInterval, MaxConcurrentMisses: o.maxConcurrentMisses,
 	}

@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"testing"
 
+	"github.com/shortlink-dev/shortlink/internal/redirect"
 	"github.com/shortlink-dev/shortlink/internal/stats"
 )
 
@@ -78,6 +79,31 @@ func TestPendingVisitBytes(t *testing.T) {
 		o := options{statsMaxPendingBytes: tt.flag}
 		if got := o.pendingVisitBytes(limit(tt.limit)); got != tt.want {
 			t.Errorf("flag %d, container limit %d: bound %d, want %d", tt.flag, tt.limit, got, tt.want)
+		}
+	}
+}
+
+// The bound of the in-process cache: off if either flag is negative, else the bytes flag when
+// given, else a quarter of the container's memory limit, else the resolver's default; a
+// positive count (the deprecated flag) changes nothing.
+func TestLocalCacheBytes(t *testing.T) {
+	t.Parallel()
+	limit := func(n int64) func() (int64, bool) { return func() (int64, bool) { return n, n > 0 } }
+	for _, tt := range []struct {
+		bytes, size int
+		limit       int64
+		want        int64
+	}{
+		{8 << 20, 0, 512 << 20, 8 << 20},
+		{0, 0, 512 << 20, 128 << 20},
+		{0, 0, 0, redirect.DefaultLocalBytes},
+		{0, 100_000, 0, redirect.DefaultLocalBytes},
+		{0, -1, 512 << 20, -1},
+		{-1, 0, 512 << 20, -1},
+	} {
+		o := options{localBytes: tt.bytes, localSize: tt.size}
+		if got := o.localCacheBytes(limit(tt.limit)); got != tt.want {
+			t.Errorf("bytes %d, size %d, container limit %d: bound %d, want %d", tt.bytes, tt.size, tt.limit, got, tt.want)
 		}
 	}
 }

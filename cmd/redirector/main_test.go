@@ -53,13 +53,14 @@ func TestEnvironmentTwins(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": "postgres://pgbouncer/db", "LISTEN_ADDRESS": ":1", "DOMAINS": "a.example, b.example",
 		"NEGATIVE_TTL": "3s", "LOCAL_CACHE_SIZE": "-1", "DATABASE_DIRECT": "true", "LOG_LEVEL": "debug",
+		"LOCAL_CACHE_BYTES": "1048576",
 	}
 	o, err := parseOptions([]string{"--listen-address", ":2"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.databaseURL != "postgres://pgbouncer/db" || o.listenAddr != ":2" || o.negativeTTL != 3*time.Second ||
-		o.localSize != -1 || !o.databaseDirect || o.metricsAddr != ":9090" || o.logLevel.String() != "DEBUG" {
+		o.localSize != -1 || o.localBytes != 1<<20 || !o.databaseDirect || o.metricsAddr != ":9090" || o.logLevel.String() != "DEBUG" {
 		t.Fatalf("options = %+v", o)
 	}
 	if got := o.site.Domains(); len(got) != 2 || got[0] != "a.example" || got[1] != "b.example" {

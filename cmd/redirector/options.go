@@ -42,6 +42,7 @@ type options struct {
 	site                        links.Site // from defaultDomain, domains and the API's --base-url
 	notFoundURL, unknownHostURL string
 	localSize, negativeSize     int
+	localBytes                  int
 	localTTL, negativeTTL       time.Duration
 	pollInterval                time.Duration
 	maxConcurrentMisses         int
@@ -71,7 +72,11 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.String(&o.domains, "domains", "", "comma-separated further hosts served")
 	f.String(&o.notFoundURL, "not-found-url", "", "redirect unknown, suspended and not-yet-valid codes here instead of 404")
 	f.String(&o.unknownHostURL, "unknown-host-url", "", "redirect requests for hosts not served here instead of 404")
-	f.Int(&o.localSize, "local-cache-size", redirect.DefaultLocalSize, "links kept in memory; negative turns the in-process cache off")
+	f.Int(&o.localBytes, "local-cache-bytes", 0,
+		"bound in bytes of the heap the in-process cache of links takes (0: a quarter of the container's memory limit, "+
+			"or 64 MiB without one; negative turns the cache off)")
+	f.Int(&o.localSize, "local-cache-size", 0,
+		"deprecated, use --local-cache-bytes: a negative value still turns the in-process cache off; a positive count is ignored")
 	f.Duration(&o.localTTL, "local-cache-ttl", redirect.DefaultLocalTTL, "hard lifetime of a link kept in memory")
 	f.Int(&o.negativeSize, "negative-cache-size", redirect.DefaultNegativeSize, "unknown codes kept in memory; negative turns it off")
 	f.Duration(&o.negativeTTL, "negative-ttl", redirect.DefaultNegativeTTL, "how long an unknown code is answered without asking PostgreSQL")
@@ -137,6 +142,23 @@ func (o *options) validate() error {
 // flushBudget is the part of --shutdown-timeout kept for the final flush of visits: half,
 // whatever draining the requests took of the first half (see shutdown).
 func (o *options) flushBudget() time.Duration { return o.shutdownTimeout / 2 }
+
+// localCacheBytes is the bound of the in-process cache of links: -1 (off) if either flag says
+// so, else the flag, else a quarter of the container's memory limit, as much as the visits held
+// through an outage may take (pendingVisitBytes), leaving half to requests and the collector's
+// headroom, else the resolver's default.
+func (o *options) localCacheBytes(containerLimit func() (int64, bool)) int64 {
+	switch {
+	case o.localBytes < 0 || o.localSize < 0:
+		return -1
+	case o.localBytes > 0:
+		return int64(o.localBytes)
+	}
+	if limit, ok := containerLimit(); ok {
+		return limit / 4
+	}
+	return redirect.DefaultLocalBytes
+}
 
 // pendingVisitBytes is the bound of the visits held in memory: the flag, else a quarter of the
 // container's memory limit, leaving the rest to the link cache, requests and the collector's

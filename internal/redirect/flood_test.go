@@ -48,13 +48,13 @@ func (f *fixture) lookupCalls() int64 {
 // cache has room for.
 func TestUnknownCodeFlood(t *testing.T) {
 	t.Parallel()
-	const hot, flood, repeats, localSize = 100, 1500, 3, 500
+	const hot, flood, repeats, localBytes = 100, 1500, 3, 128 << 10 // room for some 500 links
 	f := newFixture(t, nil)
 	// No pub/sub: the subscription is established asynchronously, and its first signal flushes
 	// the in-process caches, which could land mid-flood and let a code be looked up twice.
 	// What is measured here — negative entries and eviction — does not involve pub/sub.
 	h := f.server(f.resolver(redirect.Options{
-		LocalSize: localSize, LocalTTL: time.Hour, NegativeSize: 10 * flood, NegativeTTL: time.Hour,
+		LocalBytes: localBytes, LocalTTL: time.Hour, NegativeSize: 10 * flood, NegativeTTL: time.Hour,
 	}, false, nil), redirect.Config{})
 	hotCodes := declareLinks(f, "hot", hot)
 	for _, code := range hotCodes {

@@ -17,6 +17,7 @@ limitations under the License.
 package redirect
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,6 +93,8 @@ type Metrics struct {
 	qrScans       [numResults]prometheus.Counter
 	postgresUp    prometheus.Gauge
 	redisUp       prometheus.Gauge
+	// local is the resolver's in-process cache, read by the shortlink_local_cache_* gauges.
+	local atomic.Pointer[localCache]
 }
 
 // NewMetrics registers the metrics on reg, which should be the process's own registry
@@ -124,6 +127,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help: "Whether a dependency answers: postgres, the last lookup or change-feed read succeeded; redis, its circuit breaker is closed.",
 	}, []string{"dependency"})
 	m := &Metrics{postgresUp: up.WithLabelValues("postgres"), redisUp: up.WithLabelValues("redis")}
+	registerLocalCacheGauges(f, &m.local)
 	for r := range numResults {
 		m.requests[r] = requests.WithLabelValues(resultNames[r])
 		m.durations[r] = durations.WithLabelValues(resultNames[r])

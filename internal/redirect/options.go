@@ -21,7 +21,6 @@ import "time"
 // Resolver defaults. The in-process cache is the one that answers almost every request; the
 // others bound what an outage or a flood costs.
 const (
-	DefaultLocalSize        = 100_000
 	DefaultLocalTTL         = 5 * time.Minute
 	DefaultNegativeSize     = 100_000
 	DefaultNegativeTTL      = 10 * time.Second
@@ -39,14 +38,21 @@ const (
 	DefaultMaxConcurrentMisses = 64
 )
 
+// DefaultLocalBytes bounds the in-process cache where nothing else does (the redirector binary
+// gives it a share of its container's memory limit instead when it has one): at about 240
+// bytes a link with a 60-byte target, some 280,000 links.
+const DefaultLocalBytes int64 = 64 << 20
+
 // Options size the resolver's caches and time its calls. A zero field takes its default; a
 // negative size turns that cache off (the benchmarks measure the tiers below it that way).
 type Options struct {
-	// LocalSize bounds the in-process cache of links, in entries.
-	LocalSize int
+	// LocalBytes bounds the in-process cache of links, in bytes of heap: each entry weighs
+	// what it is estimated to take there (its strings, otter's node, its share of otter's
+	// tables), so the bound holds for long targets as for short ones.
+	LocalBytes int64
 	// LocalTTL is the hard lifetime of an in-process entry, whatever invalidations say.
 	LocalTTL time.Duration
-	// NegativeSize bounds the cache of unknown codes, kept apart from LocalSize so that a flood
+	// NegativeSize bounds the cache of unknown codes, kept apart from LocalBytes so that a flood
 	// of random codes cannot evict the hot links.
 	NegativeSize int
 	// NegativeTTL is how long an unknown code is answered without asking again: PostgreSQL sees
@@ -82,7 +88,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	o.LocalSize = orDefault(o.LocalSize, DefaultLocalSize)
+	o.LocalBytes = orDefault(o.LocalBytes, DefaultLocalBytes)
 	o.LocalTTL = orDefault(o.LocalTTL, DefaultLocalTTL)
 	o.NegativeSize = orDefault(o.NegativeSize, DefaultNegativeSize)
 	o.NegativeTTL = orDefault(o.NegativeTTL, DefaultNegativeTTL)

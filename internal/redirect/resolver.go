@@ -121,7 +121,8 @@ func NewResolver(d ResolverDeps) *Resolver {
 	if r.log == nil {
 		r.log = slog.Default()
 	}
-	r.local = newLocalCache(o.LocalSize, o.LocalTTL, r.guard, clock)
+	r.local = newLocalCache(o.LocalBytes, o.LocalTTL, r.guard, clock)
+	r.metrics.local.Store(r.local)
 	r.negative = newNegativeCache(o.NegativeSize, o.NegativeTTL, r.guard, clock)
 	r.redisDeadline, r.dbDeadline = newDeadlines(o.RedisTimeout), newDeadlines(o.DBTimeout)
 	r.breaker = newBreaker(o.BreakerThreshold, o.BreakerCoolDown, o.Now, r.redisStateChanged)
@@ -145,11 +146,11 @@ const clockResolution = 100 * time.Millisecond
 // Resolve returns the link for (domain, code), an error wrapping links.ErrNotFound when there
 // is none, or an error saying why it could not be found out (see store.IsUnavailable). The
 // link's validity window and suspension are the caller's to apply (links.Link.Decide).
-func (r *Resolver) Resolve(ctx context.Context, domain, code string) (links.Link, error) {
+func (r *Resolver) Resolve(ctx context.Context, domain, code string) (l links.Link, err error) {
 	k := key{domain: domain, code: code}
-	if e, ok := r.local.get(k); ok {
+	if r.local.link(k, &l) {
 		r.metrics.cacheRequest(tierLocal, outcomeHit)
-		return e.link, nil
+		return l, nil
 	}
 	if r.negative.has(k) {
 		r.metrics.cacheRequest(tierLocal, outcomeNegative)
@@ -164,8 +165,9 @@ func (r *Resolver) Resolve(ctx context.Context, domain, code string) (links.Link
 func (r *Resolver) load(k key) (links.Link, error) {
 	// A request that missed both caches just before another flight for k stored its answer
 	// and ended starts a flight of its own; looking again here keeps that to one lookup.
-	if e, ok := r.local.get(k); ok {
-		return e.link, nil
+	var l links.Link
+	if r.local.link(k, &l) {
+		return l, nil
 	}
 	if r.negative.has(k) {
 		return links.Link{}, errUnknownLink
@@ -180,14 +182,14 @@ func (r *Resolver) load(k key) (links.Link, error) {
 			return links.Link{}, errUnknownLink
 		}
 		served := r.asServed(e.Link)
-		r.local.store(served, snap)
+		r.local.store(k, served, snap)
 		return served, nil
 	}
 	l, err := r.fromDBAdmitted(k)
 	switch {
 	case err == nil:
 		served := r.asServed(l)
-		r.local.store(served, snap)
+		r.local.store(k, served, snap)
 		r.fillRedis(l)
 		return served, nil
 	case errors.Is(err, links.ErrNotFound):

@@ -53,7 +53,7 @@ func TestNothingKeptIsASliceOfTheRequestLine(t *testing.T) {
 
 	var kept []string
 	for k, e := range res.local.c.All() {
-		kept = append(kept, k.code, e.link.Code)
+		kept = append(kept, k.code, e.codeString())
 	}
 	for k := range res.negative.c.Keys() {
 		kept = append(kept, k.code)

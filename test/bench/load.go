@@ -105,6 +105,11 @@ func parseWrk(out string) (wrkResult, error) {
 // writeScript writes a wrk Lua script that requests /c<n> for n drawn uniformly from 1..links,
 // or from a Zipf distribution (s = 1.01) when zipf is set, on benchHost.
 func writeScript(dir, name string, links int, zipf bool) (string, error) {
+	return writeScriptFor(dir, name, "c", links, zipf)
+}
+
+// writeScriptFor is writeScript for the codes /<prefix><n>.
+func writeScriptFor(dir, name, prefix string, links int, zipf bool) (string, error) {
 	pick := fmt.Sprintf("math.random(1, %d)", links)
 	setup := ""
 	if zipf {
@@ -124,9 +129,9 @@ end
 	script := fmt.Sprintf(`%smath.randomseed(os.time())
 wrk.headers["Host"] = %q
 request = function()
-  return wrk.format("GET", "/c" .. %s)
+  return wrk.format("GET", %q .. %s)
 end
-`, setup, benchHost, pick)
+`, setup, benchHost, "/"+prefix, pick)
 	path := filepath.Join(dir, name+".lua")
 	return path, os.WriteFile(path, []byte(script), 0o600)
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
@@ -36,7 +37,8 @@ func redirectorScenarios(ctx context.Context, h *harness) ([]Result, error) {
 	steps := []struct {
 		name string
 		run  func(context.Context) ([]Result, error)
-	}{{"hot", r.hot}, {"realistic", r.realistic}, {"redis-tier", r.redisTier}, {"postgres-tier", r.postgresTier}, {"visits", r.visitsExact}}
+	}{{"hot", r.hot}, {"realistic", r.realistic}, {"redis-tier", r.redisTier}, {"postgres-tier", r.postgresTier}, {"visits", r.visitsExact},
+		{"million", r.million}}
 	for _, step := range steps {
 		if !h.runsStep(step.name) {
 			continue
@@ -105,7 +107,9 @@ func (r *redirectRun) realistic(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.startRedirector(ctx, "redirector-zipf", "--local-cache-size", "10000")
+	// Room for about 10,000 of these links: each weighs 224 bytes (176 and its code and target,
+	// 39 bytes, rounded up to 48), some of the most popular, with shorter codes, a little less.
+	s, err := r.startRedirector(ctx, "redirector-zipf", "--local-cache-bytes", strconv.Itoa(10_000*224))
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +134,7 @@ func (r *redirectRun) redisTier(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.startRedirector(ctx, "redirector-redis", "--local-cache-size", "-1")
+	s, err := r.startRedirector(ctx, "redirector-redis", "--local-cache-bytes", "-1")
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +156,7 @@ func (r *redirectRun) postgresTier(ctx context.Context) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.startRedirector(ctx, "redirector-pg", "--local-cache-size", "-1", "--redis-url", "")
+	s, err := r.startRedirector(ctx, "redirector-pg", "--local-cache-bytes", "-1", "--redis-url", "")
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -172,18 +173,42 @@ func (r *redirectRun) startBaselines(ctx context.Context) error {
 
 // startRedirector runs cmd/redirector with extra flags on top of the bench defaults.
 func (r *redirectRun) startRedirector(ctx context.Context, name string, flags ...string) (*server, error) {
+	return r.startRedirectorEnv(ctx, name, nil, flags...)
+}
+
+// startRedirectorEnv is startRedirector with env added to the redirector's environment.
+func (r *redirectRun) startRedirectorEnv(ctx context.Context, name string, env []string, flags ...string) (*server, error) {
 	addr, metrics := freeAddr(), freeAddr()
 	args := append([]string{
 		"--listen-address", addr, "--metrics-address", metrics,
 		"--database-url", r.env.PgBouncer.URL("postgres"), "--redis-url", r.env.Redis.URL(),
 		"--default-domain", benchHost, "--log-level", "warn", "--pprof",
 	}, flags...)
-	p, err := r.env.StartProcess(name, filepath.Join(r.h.binDir, "redirector"), args, nil)
+	p, err := r.env.StartProcess(name, filepath.Join(r.h.binDir, "redirector"), args, env)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{name: name, proc: p, url: "http://" + addr, metrics: "http://" + metrics}
 	return s, waitHTTP(ctx, p, s.url+"/_/readyz")
+}
+
+// answers says what a redirector answered so far, by result, and the end of its log, so that
+// an unexpected answer comes with its kind.
+func (s *server) answers(ctx context.Context) string {
+	if s.metrics == "" {
+		return ""
+	}
+	m, err := scrape(ctx, s.metrics+"/metrics")
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, res := range []string{"redirect", "not_found", "gone", "invalid", "error", "shed"} {
+		fmt.Fprintf(&b, " %s=%.0f", res, sumMetric(m, "shortlink_redirect_requests_total", func(l string) bool {
+			return strings.Contains(l, `result="`+res+`"`)
+		}))
+	}
+	return fmt.Sprintf(" (answers:%s)\n%s", b.String(), s.proc.LogTail())
 }
 
 func waitHTTP(ctx context.Context, p *localenv.Process, url string) error {
