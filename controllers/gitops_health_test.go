@@ -63,6 +63,7 @@ func TestGitOpsHealthOfLinksTheControllerProduced(t *testing.T) {
 		{"code conflict", produceConflict, "Degraded", status.FailedStatus, linksv1.ConditionStalled},
 		{"blocked", produceRefused(linksv1.ReasonBlocked, "https://login.evil.example/x"), "Degraded", status.FailedStatus, linksv1.ConditionStalled},
 		{"invalid target", produceRefused(linksv1.ReasonInvalidTarget, "https://user:pw@example.com/"), "Degraded", status.FailedStatus, linksv1.ConditionStalled},
+		{"not allowed", produceNotAllowed, "Degraded", status.FailedStatus, linksv1.ConditionStalled},
 		{"database unavailable", produceOutage, "Progressing", status.InProgressStatus, linksv1.ConditionReconciling},
 		{"stale generation", produceStale, "Progressing", status.InProgressStatus, ""},
 		// kstatus reads an object without status as Current: nothing in it says otherwise.
@@ -173,6 +174,14 @@ func produceRefused(reason, target string) func(*testing.T, string) *linksv1.Sho
 		sl := create(t, shortLink(ns, "refused-"+ns, linksv1.ShortLinkSpec{Target: linksv1.TargetURL(target)}))
 		return waitReady(t, sl, metav1.ConditionFalse, reason)
 	}
+}
+
+// produceNotAllowed puts a link on a domain whose object admits no namespace.
+func produceNotAllowed(t *testing.T, ns string) *linksv1.ShortLink {
+	host := ns + ".closed.example"
+	createDomain(t, teamDomain(ns+"-closed", host, map[string]string{"team": "nobody"}))
+	sl := create(t, onDomain(ns, "refused-"+ns, host, "closed"))
+	return waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonNotAllowed)
 }
 
 func produceOutage(t *testing.T, ns string) *linksv1.ShortLink {

@@ -1,0 +1,147 @@
+/*
+Copyright 2026 The Shortlink Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/links"
+)
+
+// ShortLinkDomainReconciler reports each ShortLinkDomain's state: whether it governs its host
+// (the oldest object declaring a host does) and how many links on the host are served, wait
+// in CodeConflict, or are refused by its rules. The ShortLinkReconciler applies the rules;
+// this one only reads their outcome.
+type ShortLinkDomainReconciler struct {
+	client.Client
+	// Site names the default domain, the host of links without spec.domain.
+	Site links.Site
+}
+
+// +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinkdomains,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinkdomains/status,verbs=get;patch
+// +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinkdomains/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+
+// Reconcile brings one ShortLinkDomain's status up to date.
+func (r *ShortLinkDomainReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var d linksv1.ShortLinkDomain
+	if err := r.Get(ctx, req.NamespacedName, &d); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !d.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, &d)
+	}
+	if !controllerutil.ContainsFinalizer(&d, finalizerName) {
+		orig := d.DeepCopy()
+		controllerutil.AddFinalizer(&d, finalizerName)
+		if err := r.Patch(ctx, &d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
+		}
+	}
+	orig := d.DeepCopy()
+	result, err := r.reconcileNormal(ctx, &d)
+	if perr := r.patchStatus(ctx, orig, &d); perr != nil {
+		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	return result, err
+}
+
+// reconcileDelete lets the object go. Its links are re-checked by the ShortLink controller,
+// which sees the deletion too.
+func (r *ShortLinkDomainReconciler) reconcileDelete(ctx context.Context, d *linksv1.ShortLinkDomain) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(d, finalizerName) {
+		return ctrl.Result{}, nil
+	}
+	orig := d.DeepCopy()
+	controllerutil.RemoveFinalizer(d, finalizerName)
+	if err := r.Patch(ctx, d, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return ctrl.Result{}, fmt.Errorf("remove finalizer: %w", err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// reconcileNormal sets Ready and the counts.
+func (r *ShortLinkDomainReconciler) reconcileNormal(ctx context.Context, d *linksv1.ShortLinkDomain) (ctrl.Result, error) {
+	gov, err := governingDomain(ctx, r.Client, d.Spec.Host)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if gov != nil && gov.UID != d.UID {
+		setDomainReady(d, metav1.ConditionFalse, linksv1.ReasonHostConflict,
+			fmt.Sprintf("Host %s is declared by ShortLinkDomain %s, which is older and governs it", d.Spec.Host, gov.Name))
+		d.Status.Links, d.Status.Conflicts, d.Status.Refused = 0, 0, 0
+		d.Status.ObservedGeneration = d.Generation
+		return ctrl.Result{}, nil
+	}
+	if err := r.count(ctx, d); err != nil {
+		return ctrl.Result{}, err
+	}
+	setDomainReady(d, metav1.ConditionTrue, linksv1.ReasonSynced, "Serving host "+d.Spec.Host)
+	d.Status.ObservedGeneration = d.Generation
+	return ctrl.Result{}, nil
+}
+
+// count tallies the links on d's host by the outcome of their last reconcile.
+func (r *ShortLinkDomainReconciler) count(ctx context.Context, d *linksv1.ShortLinkDomain) error {
+	var list linksv1.ShortLinkList
+	if err := r.List(ctx, &list, client.MatchingFields{linkHostIndex: d.Spec.Host}); err != nil {
+		return fmt.Errorf("list links of host %s: %w", d.Spec.Host, err)
+	}
+	d.Status.Links, d.Status.Conflicts, d.Status.Refused = 0, 0, 0
+	for i := range list.Items {
+		c := meta.FindStatusCondition(list.Items[i].Status.Conditions, linksv1.ConditionReady)
+		switch {
+		case c == nil:
+		case c.Status == metav1.ConditionTrue:
+			d.Status.Links++
+		case c.Reason == linksv1.ReasonCodeConflict:
+			d.Status.Conflicts++
+		case c.Reason == linksv1.ReasonNotAllowed:
+			d.Status.Refused++
+		}
+	}
+	return nil
+}
+
+func setDomainReady(d *linksv1.ShortLinkDomain, status metav1.ConditionStatus, reason, msg string) {
+	meta.SetStatusCondition(&d.Status.Conditions, metav1.Condition{
+		Type: linksv1.ConditionReady, Status: status, Reason: reason, Message: truncate(msg, 1024),
+		ObservedGeneration: d.Generation,
+	})
+}
+
+// patchStatus writes the status once, and only when it changed.
+func (r *ShortLinkDomainReconciler) patchStatus(ctx context.Context, orig, d *linksv1.ShortLinkDomain) error {
+	if equality.Semantic.DeepEqual(orig.Status, d.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, d, client.MergeFrom(orig)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("patch status: %w", err)
+	}
+	return nil
+}
