@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,17 +31,30 @@ import (
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
 	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
-// ShortLinkDomainReconciler reports each ShortLinkDomain's state: whether it governs its host
-// (the oldest object declaring a host does) and how many links on the host are served, wait
-// in CodeConflict, or are refused by its rules. The ShortLinkReconciler applies the rules;
-// this one only reads their outcome.
+// ShortLinkDomainReconciler writes the host a ShortLinkDomain governs (the oldest object
+// declaring a host does) into PostgreSQL for the redirectors, and reports how many links on the
+// host are served, wait in CodeConflict, or are refused by its rules. The ShortLinkReconciler
+// applies the rules; this one only reads their outcome.
 type ShortLinkDomainReconciler struct {
 	client.Client
+	// Store holds the domains table the redirectors read.
+	Store DomainStore
 	// Site names the default domain, the host of links without spec.domain.
 	Site links.Site
 }
+
+// DomainStore is the domains table as the domain reconciler uses it. Every write is idempotent.
+type DomainStore interface {
+	UpsertDomain(ctx context.Context, d store.Domain) (bool, error)
+	DeleteDomain(ctx context.Context, host, ownerUID string) (bool, error)
+}
+
+// domainDBRetry is how soon a domain whose row could not be written is tried again. Domains
+// are few, so a steady retry costs nothing worth a backoff.
+const domainDBRetry = 10 * time.Second
 
 // +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinkdomains,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=links.shortlink.dev,resources=shortlinkdomains/status,verbs=get;patch
@@ -71,11 +85,15 @@ func (r *ShortLinkDomainReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	return result, err
 }
 
-// reconcileDelete lets the object go. Its links are re-checked by the ShortLink controller,
-// which sees the deletion too.
+// reconcileDelete removes the host's row, if this object wrote it, then lets the object go.
+// Its links are re-checked by the ShortLink controller, which sees the deletion too; another
+// object declaring the host takes it over and writes its own row.
 func (r *ShortLinkDomainReconciler) reconcileDelete(ctx context.Context, d *linksv1.ShortLinkDomain) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(d, finalizerName) {
 		return ctrl.Result{}, nil
+	}
+	if _, err := r.Store.DeleteDomain(ctx, d.Spec.Host, string(d.UID)); err != nil {
+		return ctrl.Result{}, fmt.Errorf("delete domain row: %w", err)
 	}
 	orig := d.DeepCopy()
 	controllerutil.RemoveFinalizer(d, finalizerName)
@@ -101,9 +119,27 @@ func (r *ShortLinkDomainReconciler) reconcileNormal(ctx context.Context, d *link
 	if err := r.count(ctx, d); err != nil {
 		return ctrl.Result{}, err
 	}
+	if _, err := r.Store.UpsertDomain(ctx, domainRow(d)); store.IsUnavailable(err) {
+		setDomainReady(d, metav1.ConditionFalse, linksv1.ReasonDatabaseUnavailable, "PostgreSQL unavailable: "+err.Error())
+		return ctrl.Result{RequeueAfter: domainDBRetry}, nil
+	} else if err != nil {
+		return ctrl.Result{}, fmt.Errorf("write domain row: %w", err)
+	}
 	setDomainReady(d, metav1.ConditionTrue, linksv1.ReasonSynced, "Serving host "+d.Spec.Host)
 	d.Status.ObservedGeneration = d.Generation
 	return ctrl.Result{}, nil
+}
+
+// domainRow is what the redirectors need of d: its redirects and robots.txt.
+func domainRow(d *linksv1.ShortLinkDomain) store.Domain {
+	robots := links.DefaultRobotsTxt
+	if d.Spec.RobotsTxt != nil {
+		robots = *d.Spec.RobotsTxt
+	}
+	return store.Domain{
+		Host: d.Spec.Host, RootRedirect: string(d.Spec.RootRedirect), NotFoundRedirect: string(d.Spec.NotFoundRedirect),
+		RobotsTxt: robots, Owner: d.Name, OwnerUID: string(d.UID),
+	}
 }
 
 // count tallies the links on d's host by the outcome of their last reconcile.

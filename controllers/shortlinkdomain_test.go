@@ -25,9 +25,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
 // labeledNamespace gives a test a namespace of its own with labels.
@@ -291,9 +294,62 @@ func TestYoungerDomainObjectForTheSameHostWaits(t *testing.T) {
 		c := condition2(getDomain(t, younger).Status.Conditions)
 		return c != nil && c.Reason == linksv1.ReasonHostConflict && strings.Contains(c.Message, older.Name), fmt.Sprintf("%+v", c)
 	})
+	if r, ok := storedDomainRow(t, host); !ok || r.Owner != older.Name {
+		t.Errorf("row of %s = %+v, %v; want written by the older object", host, r, ok)
+	}
 	deleteDomain(t, older)
 	waitFor(t, "younger domain Ready after the older went", func() (bool, string) {
 		c := condition2(getDomain(t, younger).Status.Conditions)
 		return c != nil && c.Status == metav1.ConditionTrue, fmt.Sprintf("%+v", c)
 	})
+	waitFor(t, "row taken over by the younger object", func() (bool, string) {
+		r, ok := storedDomainRow(t, host)
+		return ok && r.Owner == younger.Name, fmt.Sprintf("%+v %v", r, ok)
+	})
+}
+
+// storedDomainRow reads host's row of the domains table.
+func storedDomainRow(t *testing.T, host string) (store.Domain, bool) {
+	t.Helper()
+	all, err := db.Domains(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range all {
+		if d.Host == host {
+			return d, true
+		}
+	}
+	return store.Domain{}, false
+}
+
+// The domains table the redirectors read follows the object: written with the default
+// robots.txt, rewritten on a change, removed with the object.
+func TestDomainRowFollowsTheObject(t *testing.T) {
+	ns := newNamespace(t)
+	host := ns + ".rows.example"
+	d := teamDomain(ns+"-rows", host, nil)
+	d.Spec.RootRedirect = "https://example.com/home"
+	d = createDomain(t, d)
+	waitFor(t, "row of "+host, func() (bool, string) {
+		r, ok := storedDomainRow(t, host)
+		return ok && r.RootRedirect == "https://example.com/home" && r.RobotsTxt == links.DefaultRobotsTxt &&
+			r.Owner == d.Name && r.OwnerUID == string(d.UID), fmt.Sprintf("%+v %v", r, ok)
+	})
+
+	cur := getDomain(t, d)
+	cur.Spec.NotFoundRedirect = "https://example.com/missing"
+	cur.Spec.RobotsTxt = ptr.To("User-agent: *\nAllow: /\n")
+	if err := k8s.Update(context.Background(), cur); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "row of "+host+" rewritten", func() (bool, string) {
+		r, ok := storedDomainRow(t, host)
+		return ok && r.NotFoundRedirect == "https://example.com/missing" && r.RobotsTxt == "User-agent: *\nAllow: /\n", fmt.Sprintf("%+v", r)
+	})
+
+	deleteDomain(t, d)
+	if r, ok := storedDomainRow(t, host); ok {
+		t.Fatalf("row of a deleted domain kept: %+v", r)
+	}
 }

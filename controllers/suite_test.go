@@ -175,7 +175,7 @@ func runManager(ctx context.Context, resync time.Duration, namespace string) (<-
 		return nil, err
 	}
 	if namespace == "" {
-		d := &ShortLinkDomainReconciler{Client: mgr.GetClient(), Site: r.Installation.Site}
+		d := &ShortLinkDomainReconciler{Client: mgr.GetClient(), Store: db, Site: r.Installation.Site}
 		if err := d.SetupWithManager(mgr); err != nil {
 			return nil, err
 		}

@@ -84,7 +84,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	if err := r.SetupWithManager(ctx, mgr, o.maxConcurrent, policy.changed); err != nil {
 		return nil, fmt.Errorf("set up reconciler: %w", err)
 	}
-	domains := &controllers.ShortLinkDomainReconciler{Client: mgr.GetClient(), Site: o.site}
+	domains := &controllers.ShortLinkDomainReconciler{Client: mgr.GetClient(), Store: d.store, Site: o.site}
 	if err := domains.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up domain reconciler: %w", err)
 	}
