@@ -144,6 +144,20 @@ func (s *server) notFoundURL(r *http.Request) string {
 	return s.notFound
 }
 
+// counted is handle for a path that was a (refused) code before domains were objects: the
+// request is counted in shortlink_redirect_requests_total as then, unless it is answered and
+// countServed is false (a robots.txt served is no redirect).
+func (s *server) counted(h func(http.ResponseWriter, *http.Request) error, countServed bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		err := h(w, r)
+		res := s.answer(w, r, err)
+		if err != nil || countServed {
+			s.metrics.observeRequest(res, s.since(start))
+		}
+	})
+}
+
 // root answers GET / on a served host: the host's rootRedirect, else 404 as before.
 func (s *server) root(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := s.servedDomain(r.Host); !ok {

@@ -162,8 +162,8 @@ func (s *server) routes() {
 	s.mux.Handle("GET /_/healthz", s.handle(s.healthz))
 	s.mux.Handle("GET /_/readyz", s.handle(s.readyz))
 	s.mux.Handle("GET /_/qr/{code}", s.handle(s.qr))
-	s.mux.Handle("GET /{$}", s.handle(s.root))
-	s.mux.Handle("GET /"+robotsPath, s.handle(s.robots))
+	s.mux.Handle("GET /{$}", s.counted(s.root, true))
+	s.mux.Handle("GET /"+robotsPath, s.counted(s.robots, false))
 	if s.api != nil {
 		s.mux.Handle(apiPrefix, s.api)
 	} else {
