@@ -44,8 +44,8 @@ func TestDomainObjectsFromChartAndKustomize(t *testing.T) {
 		t.Fatalf("chart ShortLinkDomains = %v, want go.example.com and docs", names(domains))
 	}
 	ingress := kindOf(chart, "Ingress")
-	var hosts []string
 	rules, _, _ := unstructured.NestedSlice(ingress[0].Object, "spec", "rules")
+	hosts := make([]string, 0, len(rules))
 	for _, r := range rules {
 		hosts = append(hosts, r.(map[string]any)["host"].(string))
 	}
