@@ -79,6 +79,7 @@ func (r *ShortLinkDomainReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	orig := d.DeepCopy()
 	result, err := r.reconcileNormal(ctx, &d)
+	setDomainProgress(&d)
 	if perr := r.patchStatus(ctx, orig, &d); perr != nil {
 		return ctrl.Result{}, errors.Join(err, perr)
 	}
@@ -169,6 +170,29 @@ func setDomainReady(d *linksv1.ShortLinkDomain, status metav1.ConditionStatus, r
 		Type: linksv1.ConditionReady, Status: status, Reason: reason, Message: truncate(msg, 1024),
 		ObservedGeneration: d.Generation,
 	})
+}
+
+// setDomainProgress derives kstatus's Reconciling and Stalled from Ready, as setProgress does
+// for a ShortLink, so Flux and Argo CD (the same health script) read a domain as a link: a
+// HostConflict stalls until the older object goes; DatabaseUnavailable is retried.
+func setDomainProgress(d *linksv1.ShortLinkDomain) {
+	conds := &d.Status.Conditions
+	ready := meta.FindStatusCondition(*conds, linksv1.ConditionReady)
+	progress := func(typ string) {
+		meta.SetStatusCondition(conds, metav1.Condition{Type: typ, Status: metav1.ConditionTrue,
+			Reason: ready.Reason, Message: ready.Message, ObservedGeneration: d.Generation})
+	}
+	switch {
+	case ready == nil || ready.Status == metav1.ConditionTrue:
+		meta.RemoveStatusCondition(conds, linksv1.ConditionReconciling)
+		meta.RemoveStatusCondition(conds, linksv1.ConditionStalled)
+	case ready.Reason == linksv1.ReasonDatabaseUnavailable:
+		meta.RemoveStatusCondition(conds, linksv1.ConditionStalled)
+		progress(linksv1.ConditionReconciling)
+	default:
+		meta.RemoveStatusCondition(conds, linksv1.ConditionReconciling)
+		progress(linksv1.ConditionStalled)
+	}
 }
 
 // patchStatus writes the status once, and only when it changed.

@@ -132,7 +132,8 @@ type ShortLinkDomainStatus struct {
 
 	// conditions holds Ready: True (reason Synced) once the redirectors can learn the host
 	// from PostgreSQL; False with HostConflict (an older object declares the host) or
-	// DatabaseUnavailable.
+	// DatabaseUnavailable. For kstatus, Reconciling (while DatabaseUnavailable) and Stalled
+	// (HostConflict) carry Ready's reason and message, each present only when True.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
