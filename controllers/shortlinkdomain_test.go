@@ -353,3 +353,22 @@ func TestDomainRowFollowsTheObject(t *testing.T) {
 		t.Fatalf("row of a deleted domain kept: %+v", r)
 	}
 }
+
+// A host an object declares is ours, as a flag domain is: a link to it would redirect to
+// ourselves, and is Blocked.
+func TestTargetOnADeclaredHostIsBlocked(t *testing.T) {
+	ns := newNamespace(t)
+	host := ns + ".loop.example"
+	sl := create(t, shortLink(ns, "loop-"+ns, linksv1.ShortLinkSpec{Target: linksv1.TargetURL("https://" + host + "/x")}))
+	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+	d := createDomain(t, teamDomain(ns+"-loop", host, nil))
+	got := waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonBlocked)
+	if msg := condition(got, linksv1.ConditionReady).Message; !strings.Contains(msg, "redirect loop") {
+		t.Errorf("message %q does not say redirect loop", msg)
+	}
+	if r, ok := row(t, "", "loop-"+ns); !ok || !r.Deleted {
+		t.Errorf("row of the looping link = %+v, %v; want a tombstone", r, ok)
+	}
+	deleteDomain(t, d)
+	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+}

@@ -58,10 +58,27 @@ func linkHost(sl *linksv1.ShortLink, site links.Site) string {
 // change does: a ShortLinkDomain's spec (its links), or a namespace's labels (its links).
 func (r *ShortLinkReconciler) watchDomainRules(b *builder.TypedBuilder[reconcile.Request]) *builder.TypedBuilder[reconcile.Request] {
 	return b.
-		Watches(&linksv1.ShortLinkDomain{}, handler.EnqueueRequestsFromMapFunc(r.linksOnHost),
-			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&linksv1.ShortLinkDomain{}, r.domainChanged(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(namespaceMeta(), handler.EnqueueRequestsFromMapFunc(r.linksInNamespace),
 			builder.OnlyMetadata, builder.WithPredicates(labelsChanged()))
+}
+
+// domainChanged maps a ShortLinkDomain's new rules to the links on its host; its creation or
+// deletion changes what is served, and so which targets would loop back to us, so it
+// re-checks every link, as a blocklist change does. Domains come and go rarely.
+func (r *ShortLinkReconciler) domainChanged() handler.EventHandler {
+	every, onHost := r.everyShortLink(), handler.EnqueueRequestsFromMapFunc(r.linksOnHost)
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			every.Create(ctx, e, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			onHost.Update(ctx, e, q)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			every.Delete(ctx, e, q)
+		},
+	}
 }
 
 // linksOnHost maps a ShortLinkDomain to the ShortLinks on its host.
