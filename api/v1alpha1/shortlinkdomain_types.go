@@ -153,10 +153,12 @@ type ShortLinkDomainStatus struct {
 }
 
 // ShortLinkDomain declares a host the platform serves and which namespaces may publish links
-// on it, as a Gateway API listener's allowedRoutes delegates routes.
+// on it, as a Gateway API listener's allowedRoutes delegates routes. It is not in the shortlink
+// category: `kubectl patch shortlink NAME` resolves "shortlink" as that category first, and
+// must keep naming one kind.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:path=shortlinkdomains,scope=Cluster,shortName=sld,categories=shortlink
+// +kubebuilder:resource:path=shortlinkdomains,scope=Cluster,shortName=sld
 // +kubebuilder:printcolumn:name="Host",type=string,JSONPath=`.spec.host`
 // +kubebuilder:printcolumn:name="From",type=string,JSONPath=`.spec.allowedNamespaces.from`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`

@@ -40,23 +40,23 @@ func TestDomainObjectServedByTheRunningRedirector(t *testing.T) {
 	kubectl(t, `apiVersion: v1
 kind: Namespace
 metadata:
-  name: e2e-team-a
+  name: e2e-domain-a
   labels: {team: a}
 ---
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: e2e-team-b
+  name: e2e-domain-b
   labels: {team: b}
 ---
 apiVersion: links.shortlink.dev/v1alpha1
 kind: ShortLink
-metadata: {name: handbook, namespace: e2e-team-a}
+metadata: {name: handbook, namespace: e2e-domain-a}
 spec: {domain: `+host+`, code: handbook, target: "https://handbook.example.com/"}
 ---
 apiVersion: links.shortlink.dev/v1alpha1
 kind: ShortLink
-metadata: {name: wiki, namespace: e2e-team-b}
+metadata: {name: wiki, namespace: e2e-domain-b}
 spec: {domain: `+host+`, code: wiki, target: "https://wiki.example.com/"}
 `, "apply", "-f", "-")
 	applied := time.Now()
@@ -93,7 +93,7 @@ spec:
 	answers("/wiki", http.StatusFound, "https://intranet.example.com/missing")
 	answers("/robots.txt", http.StatusOK, "")
 	eventually(t, "wiki NotAllowed", func() string {
-		c := meta.FindStatusCondition(shortLink(t, "e2e-team-b", "wiki").Status.Conditions, linksv1.ConditionReady)
+		c := meta.FindStatusCondition(shortLink(t, "e2e-domain-b", "wiki").Status.Conditions, linksv1.ConditionReady)
 		if c == nil || c.Reason != linksv1.ReasonNotAllowed {
 			return fmt.Sprintf("Ready = %+v, want NotAllowed", c)
 		}
