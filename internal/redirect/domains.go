@@ -128,6 +128,9 @@ func (s *server) servedDomain(host string) (string, bool) {
 	if d, ok := s.hosts.domain(host); ok {
 		return d, true
 	}
+	if s.domains == nil {
+		return "", false
+	}
 	h := normalizeHost(host)
 	if _, ok := s.domains.lookup(h); ok {
 		return s.site.StoredDomain(h), true
@@ -138,6 +141,9 @@ func (s *server) servedDomain(host string) (string, bool) {
 // notFoundURL is where an unknown code on r's host goes: the host's notFoundRedirect, else the
 // redirector's --not-found-url, else nowhere (404).
 func (s *server) notFoundURL(r *http.Request) string {
+	if s.domains == nil { // a flood of unknown codes pays nothing for domains it has none of
+		return s.notFound
+	}
 	if d, ok := s.domains.lookup(normalizeHost(r.Host)); ok && d.notFound != "" {
 		return d.notFound
 	}
