@@ -41,6 +41,8 @@ const (
 	argoHealthScript = "../charts/shortlink/files/argocd/shortlink-health.lua"
 	argoCMPatch      = "../charts/shortlink/files/argocd/argocd-cm-patch.yaml"
 	argoHealthKey    = "resource.customizations.health.links.shortlink.dev_ShortLink"
+	// argoDomainHealthKey carries the same script for ShortLinkDomains.
+	argoDomainHealthKey = "resource.customizations.health.links.shortlink.dev_ShortLinkDomain"
 )
 
 // gitOpsCase is one ShortLink outcome as the controller produced it, with the health Argo CD
@@ -63,6 +65,7 @@ func TestGitOpsHealthOfLinksTheControllerProduced(t *testing.T) {
 		{"code conflict", produceConflict, "Degraded", status.FailedStatus, linksv1.ConditionStalled},
 		{"blocked", produceRefused(linksv1.ReasonBlocked, "https://login.evil.example/x"), "Degraded", status.FailedStatus, linksv1.ConditionStalled},
 		{"invalid target", produceRefused(linksv1.ReasonInvalidTarget, "https://user:pw@example.com/"), "Degraded", status.FailedStatus, linksv1.ConditionStalled},
+		{"not allowed", produceNotAllowed, "Degraded", status.FailedStatus, linksv1.ConditionStalled},
 		{"database unavailable", produceOutage, "Progressing", status.InProgressStatus, linksv1.ConditionReconciling},
 		{"stale generation", produceStale, "Progressing", status.InProgressStatus, ""},
 		// kstatus reads an object without status as Current: nothing in it says otherwise.
@@ -150,9 +153,62 @@ func TestArgoCDSnippetCarriesTheScript(t *testing.T) {
 	if err := yaml.UnmarshalStrict([]byte(readFile(t, argoCMPatch)), &patch); err != nil {
 		t.Fatalf("parse %s: %v", argoCMPatch, err)
 	}
-	if got, want := patch.Data[argoHealthKey], readFile(t, argoHealthScript); got != want {
-		t.Fatalf("%s key %s differs from %s: paste the script in again, indented 4 spaces", argoCMPatch, argoHealthKey, argoHealthScript)
+	for _, key := range []string{argoHealthKey, argoDomainHealthKey} {
+		if got, want := patch.Data[key], readFile(t, argoHealthScript); got != want {
+			t.Errorf("%s key %s differs from %s: paste the script in again, indented 4 spaces", argoCMPatch, key, argoHealthScript)
+		}
 	}
+}
+
+// TestGitOpsHealthOfDomainsTheControllerProduced: the same script and kstatus read a
+// ShortLinkDomain the controller wrote: Healthy and Current when it governs its host, Degraded
+// and Failed when an older object does (HostConflict, Stalled).
+func TestGitOpsHealthOfDomainsTheControllerProduced(t *testing.T) {
+	script := readFile(t, argoHealthScript)
+	ns := newNamespace(t)
+	host := ns + ".health.example"
+	older := createDomain(t, teamDomain(ns+"-older", host, nil))
+	waitDomainReason(t, older, linksv1.ReasonSynced)
+	younger := createDomain(t, teamDomain(ns+"-younger", host, nil))
+	for _, tc := range []struct {
+		d       *linksv1.ShortLinkDomain
+		reason  string
+		argo    string
+		kstatus status.Status
+	}{
+		{older, linksv1.ReasonSynced, "Healthy", status.CurrentStatus},
+		{younger, linksv1.ReasonHostConflict, "Degraded", status.FailedStatus},
+	} {
+		got := waitDomainReason(t, tc.d, tc.reason)
+		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{Object: m}
+		u.SetGroupVersionKind(linksv1.GroupVersion.WithKind("ShortLinkDomain"))
+		if h, msg := argoHealth(t, script, u); h != tc.argo {
+			t.Errorf("%s: Argo CD health = %s (%s), want %s", tc.reason, h, msg, tc.argo)
+		}
+		res, err := status.Compute(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != tc.kstatus {
+			t.Errorf("%s: kstatus = %s (%s), want %s", tc.reason, res.Status, res.Message, tc.kstatus)
+		}
+	}
+}
+
+// waitDomainReason waits until d's Ready has reason at its current generation.
+func waitDomainReason(t *testing.T, d *linksv1.ShortLinkDomain, reason string) *linksv1.ShortLinkDomain {
+	t.Helper()
+	var got *linksv1.ShortLinkDomain
+	waitFor(t, d.Name+" Ready reason "+reason, func() (bool, string) {
+		got = getDomain(t, d)
+		c := condition2(got.Status.Conditions)
+		return c != nil && c.Reason == reason && got.Status.ObservedGeneration == got.Generation, fmt.Sprintf("%+v", c)
+	})
+	return got
 }
 
 // Codes are unique across namespaces on a domain, so each name carries its namespace.
@@ -173,6 +229,14 @@ func produceRefused(reason, target string) func(*testing.T, string) *linksv1.Sho
 		sl := create(t, shortLink(ns, "refused-"+ns, linksv1.ShortLinkSpec{Target: linksv1.TargetURL(target)}))
 		return waitReady(t, sl, metav1.ConditionFalse, reason)
 	}
+}
+
+// produceNotAllowed puts a link on a domain whose object admits no namespace.
+func produceNotAllowed(t *testing.T, ns string) *linksv1.ShortLink {
+	host := ns + ".closed.example"
+	createDomain(t, teamDomain(ns+"-closed", host, map[string]string{"team": "nobody"}))
+	sl := create(t, onDomain(ns, "refused-"+ns, host, "closed"))
+	return waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonNotAllowed)
 }
 
 func produceOutage(t *testing.T, ns string) *linksv1.ShortLink {

@@ -42,6 +42,7 @@ var linkConditions = map[string]string{
 	linksv1.ReasonInvalidTarget:       "invalid",
 	linksv1.ReasonBlocked:             "blocked",
 	linksv1.ReasonDatabaseUnavailable: "db_unavailable",
+	linksv1.ReasonNotAllowed:          "not_allowed",
 }
 
 // NewLinkStates returns an empty LinkStates; register it on a Prometheus registry.

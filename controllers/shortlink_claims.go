@@ -55,7 +55,9 @@ func (r *ShortLinkReconciler) deferToOlderClaim(ctx context.Context, sl *linksv1
 		if o.UID == sl.UID || !o.DeletionTimestamp.IsZero() || !claimsBefore(o, sl) {
 			continue
 		}
-		if _, err := r.desiredLink(o, c); err != nil {
+		if _, err := r.desiredLink(ctx, o, c); isLookupError(err) {
+			return err
+		} else if err != nil {
 			continue // refused: not a claimant that could hold the code now
 		}
 		if oldest == nil || claimsBefore(o, oldest) {

@@ -121,7 +121,10 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 			return ctrl.Result{}, err
 		}
 	}
-	link, err := r.desiredLink(sl, claim)
+	link, err := r.desiredLink(ctx, sl, claim)
+	if isLookupError(err) {
+		return ctrl.Result{}, err
+	}
 	if err != nil {
 		return r.refuse(ctx, sl, claim, err)
 	}
@@ -155,8 +158,11 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 // trigger a reconcile of their own.
 func (r *ShortLinkReconciler) refuse(ctx context.Context, sl *linksv1.ShortLink, claim claim, cause error) (ctrl.Result, error) {
 	reason := linksv1.ReasonInvalidTarget
-	if errors.Is(cause, errBlocked) {
+	switch {
+	case errors.Is(cause, errBlocked):
 		reason = linksv1.ReasonBlocked
+	case errors.Is(cause, errNotAllowed):
+		reason = linksv1.ReasonNotAllowed
 	}
 	r.setReady(sl, metav1.ConditionFalse, reason, cause.Error())
 	sl.Status.ObservedGeneration = sl.Generation

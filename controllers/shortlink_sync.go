@@ -56,8 +56,29 @@ func (r *ShortLinkReconciler) shortURL(c claim) string {
 }
 
 // desiredLink builds the normalised link a ShortLink declares and checks it against the
-// URL policy. A policy refusal wraps errBlocked.
-func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links.Link, error) {
+// URL policy and the rules of the ShortLinkDomain governing its host. A policy refusal wraps
+// errBlocked, a domain rule's errNotAllowed; a failure to read what the rules need is a
+// lookupError, which refuses nothing.
+func (r *ShortLinkReconciler) desiredLink(ctx context.Context, sl *linksv1.ShortLink, c claim) (links.Link, error) {
+	dom, err := r.governingDomain(ctx, r.hostOf(c))
+	if err != nil {
+		return links.Link{}, err
+	}
+	l, err := r.policyLink(ctx, sl, c, dom != nil)
+	if err != nil {
+		return links.Link{}, err
+	}
+	if dom != nil {
+		if err := r.checkDomainRules(ctx, dom, sl, c); err != nil {
+			return links.Link{}, err
+		}
+	}
+	return l, nil
+}
+
+// policyLink is desiredLink's first half: the link and the URL policy. declared says a
+// ShortLinkDomain declares the link's host, which then is served whatever the flags say.
+func (r *ShortLinkReconciler) policyLink(ctx context.Context, sl *linksv1.ShortLink, c claim, declared bool) (links.Link, error) {
 	l := links.Link{
 		Domain: c.domain, Code: c.code, Target: string(sl.Spec.Target),
 		RedirectType: int(sl.Spec.RedirectType), ForwardQuery: sl.Spec.ForwardQuery,
@@ -76,7 +97,7 @@ func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links
 		return links.Link{}, err
 	}
 	policy := r.Policy.Load()
-	if c.domain != "" && !policy.Serves(c.domain) {
+	if c.domain != "" && !policy.Serves(c.domain) && !declared {
 		return links.Link{}, fmt.Errorf("domain %q is not served by this platform", c.domain)
 	}
 	for _, target := range []string{l.Target, l.ExpiredTarget} {
@@ -86,6 +107,9 @@ func (r *ShortLinkReconciler) desiredLink(sl *linksv1.ShortLink, c claim) (links
 		if err := policy.Check(target); errors.Is(err, links.ErrBlocked) {
 			return links.Link{}, fmt.Errorf("%w: %w", errBlocked, err)
 		} else if err != nil {
+			return links.Link{}, err
+		}
+		if err := r.checkNotDeclaredHost(ctx, target); err != nil {
 			return links.Link{}, err
 		}
 	}

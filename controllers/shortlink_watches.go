@@ -47,6 +47,9 @@ func (r *ShortLinkReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 	if err != nil {
 		return err
 	}
+	if err := indexDomains(ctx, mgr, r.Installation.Site); err != nil {
+		return err
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&linksv1.ShortLink{}, builder.WithPredicates(specChangedOrResync())).
 		// A change to one claimant (a holder deleted, a takeover) may change the outcome for the
@@ -54,6 +57,7 @@ func (r *ShortLinkReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Man
 		Watches(&linksv1.ShortLink{}, r.rivalClaimants()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrent}).
 		Named("shortlink")
+	b = r.watchDomainRules(b)
 	if policyChanged != nil {
 		b = b.WatchesRawSource(source.Channel(policyChanged, r.everyShortLink()))
 	}

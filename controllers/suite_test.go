@@ -174,6 +174,12 @@ func runManager(ctx context.Context, resync time.Duration, namespace string) (<-
 	if err := r.SetupWithManager(ctx, mgr, 4, changes); err != nil {
 		return nil, err
 	}
+	if namespace == "" {
+		d := &ShortLinkDomainReconciler{Client: mgr.GetClient(), Store: db, Site: r.Installation.Site}
+		if err := d.SetupWithManager(mgr); err != nil {
+			return nil, err
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package v1alpha1 holds the ShortLink API types of the links.shortlink.dev group.
+// Package v1alpha1 holds the ShortLink and ShortLinkDomain API types of the links.shortlink.dev group.
 // It holds types and validation markers only: no logic, no I/O.
 // +kubebuilder:object:generate=true
 // +groupName=links.shortlink.dev
@@ -38,7 +38,7 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &ShortLink{}, &ShortLinkList{})
+	s.AddKnownTypes(GroupVersion, &ShortLink{}, &ShortLinkList{}, &ShortLinkDomain{}, &ShortLinkDomainList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -84,6 +84,10 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	if err := r.SetupWithManager(ctx, mgr, o.maxConcurrent, policy.changed); err != nil {
 		return nil, fmt.Errorf("set up reconciler: %w", err)
 	}
+	domains := &controllers.ShortLinkDomainReconciler{Client: mgr.GetClient(), Store: d.store, Site: o.site}
+	if err := domains.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up domain reconciler: %w", err)
+	}
 	if err := addRunnables(mgr, o, d, policy, depUp, jobRuns); err != nil {
 		return nil, err
 	}

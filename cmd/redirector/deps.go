@@ -45,8 +45,9 @@ type deps struct {
 	registry *prometheus.Registry
 	metrics  *redirect.Metrics
 	resolver *redirect.Resolver
-	api      *store.Store // nil without --api
-	handler  http.Handler // the create API; nil without --api
+	domains  *redirect.Domains // the hosts ShortLinkDomain objects declare
+	api      *store.Store      // nil without --api
+	handler  http.Handler      // the create API; nil without --api
 
 	// policy holds the blocklist: the API refuses links to it, redirects to it answer 404.
 	policy *links.PolicyFile
@@ -81,7 +82,8 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 			MaxPendingBytes: o.pendingVisitBytes(containerMemoryLimit),
 		})
 	}
-	rd := redirect.ResolverDeps{Store: d.lookups, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
+	d.domains = redirect.NewDomains(d.lookups, log)
+	rd := redirect.ResolverDeps{Store: d.lookups, Domains: d.domains, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
 	if o.localSize > 0 {
 		log.Warn("--local-cache-size (LOCAL_CACHE_SIZE) is deprecated and ignored: the in-process cache is bounded in bytes",
 			"localCacheBytes", rd.Options.LocalBytes)

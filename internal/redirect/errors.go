@@ -59,7 +59,7 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, err error) resul
 		writeStatus(w, http.StatusNotFound)
 		return resultInvalid
 	case errors.Is(err, links.ErrNotFound):
-		s.notFoundOr(w, s.notFound)
+		s.notFoundOr(w, s.notFoundURL(r))
 		return resultNotFound
 	case errors.Is(err, errGone):
 		writeStatus(w, http.StatusGone)

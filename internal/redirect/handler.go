@@ -53,7 +53,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, code, rest string
 // host is not served, the path is not a code, there is no such link or it does not redirect
 // now, or the lookup failed. Nothing is looked up for a request that cannot name a link.
 func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, query string, now time.Time) error {
-	domain, ok := s.hosts.domain(r.Host)
+	domain, ok := s.servedDomain(r.Host)
 	if !ok {
 		return errUnknownHost
 	}

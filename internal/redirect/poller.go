@@ -68,6 +68,9 @@ func (r *Resolver) poll(ctx context.Context) {
 func (p *poller) tick(ctx context.Context) {
 	p.pingRedis(ctx)
 	err := p.readChanges(ctx)
+	if err == nil && p.r.domains != nil {
+		err = p.call(ctx, p.r.domains.Refresh)
+	}
 	p.r.recordDB(err)
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -57,7 +57,7 @@ type qrRequest struct {
 // link that exists and is not suspended (a link not valid yet gets one, so a campaign can print
 // it ahead). It records no visit: the image is not a click.
 func (s *server) qr(w http.ResponseWriter, r *http.Request) error {
-	domain, ok := s.hosts.domain(r.Host)
+	domain, ok := s.servedDomain(r.Host)
 	if !ok {
 		return &jsonError{status: http.StatusNotFound, field: "host", msg: "host not served"}
 	}

@@ -67,6 +67,9 @@ type ResolverDeps struct {
 	// Policy, when set, returns the current URL policy: a link whose target or expiredTarget
 	// it blocks is answered as a suspended link is (404). Call PolicyChanged after it changes.
 	Policy func() *links.Policy
+	// Domains, when set, is refreshed on every poll of the change feed, so the hosts
+	// ShortLinkDomain objects declare reach this replica as links do.
+	Domains *Domains
 	// Metrics defaults to metrics on a registry of their own.
 	Metrics *Metrics
 	// Logger defaults to slog.Default().
@@ -83,6 +86,7 @@ type Resolver struct {
 	redis    RedisTier
 	ping     func(ctx context.Context) error
 	policy   func() *links.Policy
+	domains  *Domains
 	metrics  *Metrics
 	log      *slog.Logger
 	guard    *guard
@@ -112,7 +116,7 @@ func NewResolver(d ResolverDeps) *Resolver {
 	// clock read, and TTLs of seconds and minutes do not need better than clockResolution.
 	clock := otter.NewCoarseClock(clockResolution)
 	r := &Resolver{
-		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, policy: d.Policy, clock: clock,
+		opts: o, store: d.Store, redis: d.Cache, ping: d.RedisPing, policy: d.Policy, domains: d.Domains, clock: clock,
 		metrics: d.Metrics, log: d.Logger, guard: newGuard(o.FloorSize, o.FloorTTL, clock),
 	}
 	if r.metrics == nil {

@@ -70,8 +70,11 @@ type Deps struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// API, when set, serves everything under /api/v1/ (the create API); nil answers 404 there.
-	API    http.Handler
-	Config Config
+	API http.Handler
+	// Domains, when set, adds the hosts ShortLinkDomain objects declare to the flags' and
+	// answers their /, /robots.txt and unknown codes; nil serves the flags' hosts alone.
+	Domains *Domains
+	Config  Config
 }
 
 // apiPrefix is where the create API is served.
@@ -96,6 +99,7 @@ type server struct {
 	logGate                logThrottle
 	api                    http.Handler
 	bots                   *bots.Classifier // tells programs' visits from people's
+	domains                *Domains
 }
 
 // NewServer returns the redirector's HTTP handler: GET and HEAD /{code} (and /{code}/rest for
@@ -105,7 +109,7 @@ type server struct {
 func NewServer(d Deps) http.Handler {
 	s := &server{
 		links: d.Links, visits: d.Visits, metrics: d.Metrics, log: d.Logger, ready: d.Ready, now: d.Now,
-		maxAge: d.Config.PermanentMaxAge, api: d.API, bots: bots.Default(),
+		maxAge: d.Config.PermanentMaxAge, api: d.API, bots: bots.Default(), domains: d.Domains,
 	}
 	s.setDefaults()
 	s.hosts, s.site = newHosts(d.Config.Site), d.Config.Site
@@ -160,6 +164,8 @@ func (s *server) routes() {
 	s.mux.Handle("GET /_/healthz", s.handle(s.healthz))
 	s.mux.Handle("GET /_/readyz", s.handle(s.readyz))
 	s.mux.Handle("GET /_/qr/{code}", s.handle(s.qr))
+	s.mux.Handle("GET /{$}", s.counted(s.root, true))
+	s.mux.Handle("GET /"+robotsPath, s.counted(s.robots, false))
 	if s.api != nil {
 		s.mux.Handle(apiPrefix, s.api)
 	} else {
@@ -179,7 +185,7 @@ func (s *server) routes() {
 // Only the create API reads a request body; every other request that announces one is answered
 // without it (refuseBody).
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if code, ok := codePath(r); ok {
+	if code, ok := codePath(r); ok && code != robotsPath {
 		if r.ContentLength != 0 {
 			refuseBody(w)
 		}

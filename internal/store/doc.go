@@ -43,6 +43,7 @@ limitations under the License.
 //   - visit_logs: visit_logs.go (its partitions, and the COPY of a flush's visits)
 //   - stats_batches: stats_batches.go
 //   - schema_migrations: migrate.go
+//   - domains: domains.go (hosts declared by ShortLinkDomain objects, for the redirectors)
 //
 // The Go that runs the urls statements is in files named after what it does: declared.go,
 // claims.go and tombstones.go (declared links), apilinks.go, apibatch.go and apiread.go (the

@@ -1,7 +1,8 @@
--- Argo CD health of a links.shortlink.dev ShortLink, read from the conditions the operator
--- writes (docs/gitops.md). Argo CD opens only the package, base, table and a safe os library:
--- no string library, so this script compares strings with == and never calls their methods.
--- ShortLink only for now; NotAllowed (a domain rule) is listed ahead of the reason existing.
+-- Argo CD health of a links.shortlink.dev ShortLink or ShortLinkDomain, read from the conditions
+-- the operator writes (docs/gitops.md); both kinds write Ready, Reconciling and Stalled alike.
+-- Argo CD opens only the package, base, table and a safe os library: no string library, so this
+-- script compares strings with == and never calls their methods. NotAllowed is a
+-- ShortLinkDomain's refusal of a ShortLink; a domain's HostConflict is Degraded through Stalled.
 local degradedReasons = { CodeConflict = true, InvalidTarget = true, Blocked = true, NotAllowed = true }
 
 local function condition(conditions, type)
