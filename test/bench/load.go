@@ -128,10 +128,11 @@ end
 	}
 	script := fmt.Sprintf(`%smath.randomseed(os.time())
 wrk.headers["Host"] = %q
+wrk.headers["User-Agent"] = %q
 request = function()
   return wrk.format("GET", %q .. %s)
 end
-`, setup, benchHost, "/"+prefix, pick)
+`, setup, benchHost, benchUserAgent, "/"+prefix, pick)
 	path := filepath.Join(dir, name+".lua")
 	return path, os.WriteFile(path, []byte(script), 0o600)
 }
@@ -173,6 +174,7 @@ func exactLoad(ctx context.Context, baseURL, host string, paths []string, n, wor
 			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/"+paths[int(i)%len(paths)], nil)
 				req.Host = host
+				req.Header.Set("User-Agent", benchUserAgent)
 				resp, err := client.Do(req)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)

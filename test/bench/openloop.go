@@ -49,7 +49,7 @@ func openLoop(ctx context.Context, baseURL, host string, codes []string, rate fl
 	}
 	reqs := make([][]byte, len(codes))
 	for i, c := range codes {
-		reqs[i] = []byte("GET /" + c + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+		reqs[i] = []byte("GET /" + c + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + benchUserAgent + "\r\n\r\n")
 	}
 	conns := make([]net.Conn, openLoopConns)
 	var dialer net.Dialer

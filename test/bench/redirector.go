@@ -59,6 +59,11 @@ type redirectRun struct {
 
 const benchHost = "sho.rt"
 
+// benchUserAgent is desktop Chrome's User-Agent, sent with every redirect the bench makes: the
+// redirector classifies each visit by it (internal/bots), and a browser's User-Agent is the
+// longest path through that classification, so the figures include its cost.
+const benchUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
 func newRedirectRun(ctx context.Context, h *harness) (*redirectRun, error) {
 	r := &redirectRun{h: h, runFor: 5 * time.Second, pairs: 5}
 	if h.smoke {
