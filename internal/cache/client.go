@@ -120,51 +120,58 @@ func NewClient(url string, opts ClientOptions) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse redis url: %w", err)
 	}
-	o.ClientName = pick(opts.Name, o.ClientName, "")
-	o.DialTimeout = pick(opts.DialTimeout, o.DialTimeout, DefaultTimeout)
-	o.ReadTimeout = pick(opts.ReadTimeout, o.ReadTimeout, DefaultTimeout)
-	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
-	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
-	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
+	knobsOf(&o.ClientName, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
+		&o.PoolSize, &o.DialerRetries, &o.ContextTimeoutEnabled).tighten(opts)
 	o.MaxRetries = retries(pick(opts.MaxRetries, o.MaxRetries, DefaultMaxRetries))
-	// go-redis otherwise dials up to five times, 100ms apart, inside a single command.
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
 	return redis.NewClient(o), nil
 }
 
 // tightenFailover gives a Sentinel client NewClient's timeouts and retry; the sentinels are
 // asked with the same ones.
 func tightenFailover(o *redis.FailoverOptions, opts ClientOptions) {
-	o.ClientName = pick(opts.Name, o.ClientName, "")
-	o.DialTimeout = pick(opts.DialTimeout, o.DialTimeout, DefaultTimeout)
-	o.ReadTimeout = pick(opts.ReadTimeout, o.ReadTimeout, DefaultTimeout)
-	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
-	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
-	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
+	knobsOf(&o.ClientName, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
+		&o.PoolSize, &o.DialerRetries, &o.ContextTimeoutEnabled).tighten(opts)
 	o.MaxRetries = retries(pick(opts.MaxRetries, o.MaxRetries, DefaultMaxRetries))
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
 }
 
 // tightenCluster gives a Cluster client NewClient's timeouts. The cluster client retries
 // itself, across nodes, within max_redirects; its node clients do not retry on their own, or
 // the two budgets would multiply.
 func tightenCluster(o *redis.ClusterOptions, opts ClientOptions) {
-	o.ClientName = pick(opts.Name, o.ClientName, "")
-	o.DialTimeout = pick(opts.DialTimeout, o.DialTimeout, DefaultTimeout)
-	o.ReadTimeout = pick(opts.ReadTimeout, o.ReadTimeout, DefaultTimeout)
-	o.WriteTimeout = pick(opts.WriteTimeout, o.WriteTimeout, DefaultTimeout)
-	o.PoolTimeout = pick(opts.PoolTimeout, o.PoolTimeout, DefaultTimeout)
-	o.PoolSize = pick(opts.PoolSize, o.PoolSize, 0)
+	knobsOf(&o.ClientName, &o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout,
+		&o.PoolSize, &o.DialerRetries, &o.ContextTimeoutEnabled).tighten(opts)
 	redirects := pick(0, o.MaxRedirects, DefaultMaxRedirects)
 	if opts.MaxRetries != 0 {
 		redirects = max(opts.MaxRetries, 0) + 1 // a redirect is still allowed without retries
 	}
 	o.MaxRedirects = redirects
 	o.MaxRetries = -1
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
+}
+
+// knobs are the settings every go-redis options type has under the same names; NewClient and
+// the Sentinel and Cluster clients set them alike.
+type knobs struct {
+	name                           *string
+	dial, read, write, poolTimeout *time.Duration
+	poolSize, dialerRetries        *int
+	contextTimeout                 *bool
+}
+
+func knobsOf(name *string, dial, read, write, poolTimeout *time.Duration, poolSize, dialerRetries *int, contextTimeout *bool) knobs {
+	return knobs{name, dial, read, write, poolTimeout, poolSize, dialerRetries, contextTimeout}
+}
+
+// tighten takes each setting from opts, else from the URL, else the default (see ClientOptions).
+func (k knobs) tighten(opts ClientOptions) {
+	*k.name = pick(opts.Name, *k.name, "")
+	*k.dial = pick(opts.DialTimeout, *k.dial, DefaultTimeout)
+	*k.read = pick(opts.ReadTimeout, *k.read, DefaultTimeout)
+	*k.write = pick(opts.WriteTimeout, *k.write, DefaultTimeout)
+	*k.poolTimeout = pick(opts.PoolTimeout, *k.poolTimeout, DefaultTimeout)
+	*k.poolSize = pick(opts.PoolSize, *k.poolSize, 0)
+	// go-redis otherwise dials up to five times, 100ms apart, inside a single command.
+	*k.dialerRetries = 1
+	*k.contextTimeout = true
 }
 
 // retries spells "no retries" as go-redis does, -1; its 0 means 3.
