@@ -70,14 +70,23 @@ func TestCreateThroughAPI(t *testing.T) {
 // createLink posts a create request with a bearer key and returns the answer.
 func createLink(t *testing.T, apiURL, key, body string) (int, []byte) {
 	t.Helper()
+	return callAPI(t, http.MethodPost, apiURL+"/links", key, body)
+}
+
+// callAPI sends a request to the create API with a bearer key (and a JSON body unless it is
+// empty) and returns the answer.
+func callAPI(t *testing.T, method, url, key, body string) (int, []byte) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/links", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

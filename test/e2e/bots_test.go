@@ -115,21 +115,5 @@ func visit(t *testing.T, p *devenv.Platform, path string, h http.Header) int {
 // apiGet sends GET path to the create API with the platform's key.
 func apiGet(t *testing.T, p *devenv.Platform, path string) (int, []byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.APIURL()+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+p.APIKey())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, out
+	return callAPI(t, http.MethodGet, p.APIURL()+path, p.APIKey(), "")
 }
