@@ -387,5 +387,5 @@ func (s *scenarios) remove() {
 	deleteLinks(s.t, s.n)
 	_, _, _ = localcluster.Command(context.Background(), s.n, s.root, s.helm, "uninstall", localcluster.Release, "-n", loadNamespace, "--wait")
 	_, _ = kubectlErr(s.n, "", "delete", "namespace", loadNamespace, "--wait=false")
-	_, _ = kubectlErr(s.n, "", "delete", "crd", "shortlinks.links.shortlink.dev")
+	deleteCRDs(s.n)
 }

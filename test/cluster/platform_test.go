@@ -195,7 +195,7 @@ func TestKustomizeOnTheNode(t *testing.T) {
 	})
 	t.Cleanup(func() {
 		_, _ = kubectlErr(n, "", "delete", "namespace", localcluster.KustomizeNamespace, "--wait=false")
-		_, _ = kubectlErr(n, "", "delete", "crd", "shortlinks.links.shortlink.dev")
+		deleteCRDs(n)
 	})
 	t.Logf("kubectl apply -k to every Pod Ready in %s", time.Since(applying).Round(time.Second))
 	expectNoPodSecurityWarning(t, "kubectl apply -k", p.Warnings)
@@ -512,7 +512,13 @@ func removeChart(t *testing.T, n *localnode.Node, root, helm string) {
 	deleteLinks(t, n)
 	_, _, _ = localcluster.Command(context.Background(), n, root, helm, "uninstall", localcluster.Release, "-n", chartNamespace, "--wait")
 	_, _ = kubectlErr(n, "", "delete", "namespace", chartNamespace, "--wait=false")
-	_, _ = kubectlErr(n, "", "delete", "crd", "shortlinks.links.shortlink.dev")
+	deleteCRDs(n)
+}
+
+// deleteCRDs deletes every CRD the chart keeps on uninstall (helm.sh/resource-policy: keep),
+// so the next install, in another namespace, owns them anew.
+func deleteCRDs(n *localnode.Node) {
+	_, _ = kubectlErr(n, "", "delete", "crd", "shortlinks.links.shortlink.dev", "shortlinkdomains.links.shortlink.dev", "--ignore-not-found")
 }
 
 func deleteLinks(t *testing.T, n *localnode.Node) {
