@@ -79,7 +79,8 @@ func TestManagerRunsAgainstRealDependencies(t *testing.T) {
 	waitFor(t, "metrics", func() error {
 		body, err := httpGet("http://" + metricsAddr + "/metrics")
 		for _, want := range []string{`shortlink_links{condition="blocked"} 1`, `shortlink_dependency_up{dependency="postgres"} 1`,
-			`shortlink_dependency_up{dependency="redis"} 1`, `shortlink_manager_job_runs_total{job="visits-rollup",result="success"}`} {
+			`shortlink_dependency_up{dependency="redis"} 1`, `shortlink_manager_job_runs_total{job="visits-rollup",result="success"}`,
+			`shortlink_visits_rollup_patches_total 0`, `shortlink_visits_rollup_pending_links 0`} {
 			if err == nil && !strings.Contains(body, want) {
 				err = fmt.Errorf("no %s", want)
 			}
@@ -97,6 +98,7 @@ func TestOptionsRefuseWhatCannotWork(t *testing.T) {
 		"no redis":      {"DATABASE_URL": "postgres://x"},
 		"bad duration":  {"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "RESYNC_INTERVAL": "soon"},
 		"zero interval": {"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "GC_INTERVAL": "0s"},
+		"no rollup qps": {"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "VISITS_ROLLUP_QPS": "0"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
