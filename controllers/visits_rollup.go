@@ -26,6 +26,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -196,12 +197,13 @@ func RollupBudget(qps float64, interval time.Duration) int {
 
 // NewRollupClient returns a client that reads through reader (the manager's cache) and writes
 // through a rate limiter of its own, qps a second, so the rollup never spends the reconciler's
-// budget and the API server sees at most qps of its writes a second.
-func NewRollupClient(cfg *rest.Config, scheme *runtime.Scheme, reader client.Reader, qps float64) (client.Client, error) {
+// budget and the API server sees at most qps of its writes a second. It shares the manager's
+// scheme and REST mapper, so it makes no discovery requests of its own.
+func NewRollupClient(cfg *rest.Config, scheme *runtime.Scheme, mapper meta.RESTMapper, reader client.Reader, qps float64) (client.Client, error) {
 	own := rest.CopyConfig(cfg)
 	own.RateLimiter = nil
 	own.QPS, own.Burst = float32(qps), max(1, int(math.Ceil(qps)))
-	c, err := client.New(own, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: reader}})
+	c, err := client.New(own, client.Options{Scheme: scheme, Mapper: mapper, Cache: &client.CacheOptions{Reader: reader}})
 	if err != nil {
 		return nil, fmt.Errorf("visits rollup client: %w", err)
 	}

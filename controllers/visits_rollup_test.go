@@ -140,7 +140,7 @@ func TestReconcilesBecomeReadyWhileARollupBacklogRuns(t *testing.T) {
 	ns := newNamespace(t)
 	const backlog = 40
 	countedLinks(t, ns, backlog, func(i int) int64 { return int64(i + 1) })
-	c, err := NewRollupClient(env.Kube.Config, scheme, client.NewNamespacedClient(k8s, ns), 1)
+	c, err := NewRollupClient(env.Kube.Config, scheme, k8s.RESTMapper(), client.NewNamespacedClient(k8s, ns), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestVisitsRollupPassEndsWhenItsTimeIsUp(t *testing.T) {
 	ns := newNamespace(t)
 	const lagging = 10
 	countedLinks(t, ns, lagging, func(i int) int64 { return int64(i + 1) })
-	c, err := NewRollupClient(env.Kube.Config, scheme, client.NewNamespacedClient(k8s, ns), 1)
+	c, err := NewRollupClient(env.Kube.Config, scheme, k8s.RESTMapper(), client.NewNamespacedClient(k8s, ns), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

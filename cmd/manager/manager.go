@@ -95,7 +95,8 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 }
 
 func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher, depUp *prometheus.GaugeVec, runs *prometheus.CounterVec) error {
-	rollupClient, err := controllers.NewRollupClient(mgr.GetConfig(), mgr.GetScheme(), mgr.GetCache(), o.visitsRollupQPS)
+	rollupClient, err := controllers.NewRollupClient(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper(), mgr.GetCache(),
+		o.visitsRollupQPS)
 	if err != nil {
 		return err
 	}
