@@ -114,7 +114,7 @@ func (r *VisitsRollup) lagging(ctx context.Context) ([]behind, error) {
 		if moved := visitsMoved(sl, t); moved > 0 {
 			// Doubling per pass waited: a link that moved by 1 overtakes one that moved by a
 			// million within 20 passes, so nothing waits forever.
-			p := float64(moved) * math.Ldexp(1, min(r.waited[sl.UID], 1000))
+			p := float64(moved) * math.Ldexp(1, min(r.waited[sl.UID], 60)) // capped: stays finite
 			lagging = append(lagging, behind{sl: sl, total: t, priority: p})
 		}
 	}
