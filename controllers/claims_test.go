@@ -201,7 +201,7 @@ func TestDomainMoveReleasesTheOldRowWhateverTheOutcome(t *testing.T) {
 // the code claimed now when an older row is still live during a domain move.
 func TestVisitsAreTheCurrentHoldersRowOnly(t *testing.T) {
 	ns := newNamespace(t)
-	rollup := VisitsRollup(k8s, db, testInstallation())
+	rollup := (&VisitsRollup{Client: k8s, Totals: db, Installation: testInstallation()}).Run
 	runRollup := func() {
 		t.Helper()
 		if err := rollup(context.Background()); err != nil {

@@ -83,7 +83,7 @@ func TestVisitsRollupWritesOnlyWhatMoved(t *testing.T) {
 	// 42 visits, 5 of them programs': status shows 37 people's visits and 5 bots'.
 	mustExec(t, `INSERT INTO url_stats (domain, code, visits, bot_visits, last_visit_at) VALUES ('', 'counted', 42, 5, $1)
 		ON CONFLICT (domain, code) DO UPDATE SET visits = 42, bot_visits = 5, last_visit_at = $1`, visited)
-	rollup := VisitsRollup(k8s, db, testInstallation())
+	rollup := (&VisitsRollup{Client: k8s, Totals: db, Installation: testInstallation()}).Run
 	if err := rollup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

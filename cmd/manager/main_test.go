@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -53,6 +54,7 @@ func TestManagerRunsAgainstRealDependencies(t *testing.T) {
 		"DEFAULT_DOMAIN": "sho.rt", "LEADER_ELECT": "true", "LEADER_ELECTION_NAMESPACE": "default",
 		"METRICS_BIND_ADDRESS": metricsAddr, "HEALTH_PROBE_BIND_ADDRESS": probeAddr,
 		"BLOCKLIST_FILE": blocklist, "BLOCKLIST_POLL_INTERVAL": "100ms",
+		"VISITS_SYNC_INTERVAL": "200ms", "VISITS_ROLLUP_QPS": "2",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -71,6 +73,7 @@ func TestManagerRunsAgainstRealDependencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReason(t, c, sl, linksv1.ReasonSynced)
+	waitVisits(t, c, sl, env.Postgres.URL("postgres"))
 	if err := os.WriteFile(blocklist, []byte("will-be-blocked.example\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +82,8 @@ func TestManagerRunsAgainstRealDependencies(t *testing.T) {
 	waitFor(t, "metrics", func() error {
 		body, err := httpGet("http://" + metricsAddr + "/metrics")
 		for _, want := range []string{`shortlink_links{condition="blocked"} 1`, `shortlink_dependency_up{dependency="postgres"} 1`,
-			`shortlink_dependency_up{dependency="redis"} 1`, `shortlink_manager_job_runs_total{job="visits-rollup",result="success"}`} {
+			`shortlink_dependency_up{dependency="redis"} 1`, `shortlink_manager_job_runs_total{job="visits-rollup",result="success"}`,
+			"shortlink_visits_rollup_patches_total ", `shortlink_visits_rollup_pending_links 0`} {
 			if err == nil && !strings.Contains(body, want) {
 				err = fmt.Errorf("no %s", want)
 			}
@@ -91,12 +95,37 @@ func TestManagerRunsAgainstRealDependencies(t *testing.T) {
 	}
 }
 
+// waitVisits gives sl's row visits and waits for the manager's rollup, through its own client,
+// to show them in status.visits.
+func waitVisits(t *testing.T, c client.Client, sl *linksv1.ShortLink, dbURL string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if _, err := conn.Exec(context.Background(), `INSERT INTO url_stats (domain, code, visits) VALUES ('', $1, 3)`, sl.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "status.visits from the rollup", func() error {
+		var got linksv1.ShortLink
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(sl), &got); err != nil {
+			return err
+		}
+		if got.Status.Visits != 3 {
+			return fmt.Errorf("visits = %d, want 3", got.Status.Visits)
+		}
+		return nil
+	})
+}
+
 func TestOptionsRefuseWhatCannotWork(t *testing.T) {
 	cases := map[string]map[string]string{
 		"no database":   {"REDIS_URL": "redis://x"},
 		"no redis":      {"DATABASE_URL": "postgres://x"},
 		"bad duration":  {"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "RESYNC_INTERVAL": "soon"},
 		"zero interval": {"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "GC_INTERVAL": "0s"},
+		"no rollup qps": {"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x", "VISITS_ROLLUP_QPS": "0"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {

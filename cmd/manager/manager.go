@@ -95,6 +95,16 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 }
 
 func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher, depUp *prometheus.GaugeVec, runs *prometheus.CounterVec) error {
+	rollupClient, err := controllers.NewRollupClient(mgr.GetConfig(), mgr.GetScheme(), mgr.GetRESTMapper(), mgr.GetCache(),
+		o.visitsRollupQPS)
+	if err != nil {
+		return err
+	}
+	rollup := &controllers.VisitsRollup{
+		Client: rollupClient, Totals: d.store, Installation: o.installation(),
+		MaxPatches: controllers.RollupBudget(o.visitsRollupQPS, o.visitsInterval), Timeout: o.visitsInterval,
+		Metrics: controllers.NewRollupMetrics(metrics.Registry),
+	}
 	gc := &controllers.GarbageCollector{
 		Store: d.store, Cache: d.cache, Listed: mgr.GetClient(), Live: mgr.GetAPIReader(),
 		InstallID: o.installID, MaxDeletes: o.gcMaxDeletes,
@@ -103,7 +113,7 @@ func addRunnables(mgr manager.Manager, o options, d *deps, policy *policyWatcher
 		policy,
 		manager.RunnableFunc(func(ctx context.Context) error { return watchDependencies(ctx, d, depUp) }),
 		&controllers.Job{Name: "visits-rollup", Interval: o.visitsInterval, Runs: runs,
-			Run: controllers.VisitsRollup(mgr.GetClient(), d.store, o.installation())},
+			Run: rollup.Run},
 		&controllers.Job{Name: "maintenance", Interval: o.maintInterval, Runs: runs,
 			Run: controllers.Maintenance(d.store, o.visitRetention, o.tombstoneKeep, time.Now)},
 		&controllers.Job{Name: "garbage-collection", Interval: o.gcInterval, Runs: runs, Run: gc.Run},

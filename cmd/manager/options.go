@@ -40,6 +40,7 @@ type options struct {
 	blocklistFile      string
 	resyncInterval     time.Duration
 	visitsInterval     time.Duration
+	visitsRollupQPS    float64
 	gcInterval         time.Duration
 	maintInterval      time.Duration
 	visitRetention     time.Duration
@@ -67,6 +68,8 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	f.String(&o.blocklistFile, "blocklist-file", "", "file of blocked target domains, one a line (a mounted ConfigMap works); re-read when it changes")
 	f.Duration(&o.resyncInterval, "resync-interval", 10*time.Minute, "how often every ShortLink is checked against PostgreSQL and Redis, to repair drift")
 	f.Duration(&o.visitsInterval, "visits-sync-interval", 30*time.Second, "how often visit totals are copied into status.visits")
+	f.Float64(&o.visitsRollupQPS, "visits-rollup-qps", 5,
+		"status patches a second of the visits rollup, apart from --kube-api-qps; at most this times --visits-sync-interval a pass")
 	f.Duration(&o.gcInterval, "gc-interval", 10*time.Minute, "how often rows of deleted ShortLinks are garbage collected")
 	f.Int(&o.gcMaxDeletes, "gc-max-deletes", 100, "at most this many rows are garbage collected a pass")
 	f.Duration(&o.maintInterval, "maintenance-interval", time.Hour, "how often visit_logs partitions and tombstones are maintained")
@@ -97,6 +100,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("--redis-url (REDIS_URL) is required")
 	case o.resyncInterval <= 0 || o.visitsInterval <= 0 || o.gcInterval <= 0 || o.maintInterval <= 0:
 		return fmt.Errorf("intervals must be positive")
+	case !(o.visitsRollupQPS > 0):
+		return fmt.Errorf("--visits-rollup-qps (VISITS_ROLLUP_QPS) must be positive")
 	}
 	if err := cache.CheckURL(o.redisURL); err != nil {
 		return fmt.Errorf("--redis-url (REDIS_URL): %w", err)
