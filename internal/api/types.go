@@ -57,6 +57,7 @@ type LinkRequest struct {
 	RedirectType  optional[int]       `json:"redirectType"`
 	ForwardQuery  optional[bool]      `json:"forwardQuery"`
 	ForwardPath   optional[bool]      `json:"forwardPath"`
+	MaxVisits     optional[int64]     `json:"maxVisits"`
 	ValidSince    optional[time.Time] `json:"validSince"`
 	ValidUntil    optional[time.Time] `json:"validUntil"`
 	ExpiredTarget optional[string]    `json:"expiredTarget"`
@@ -66,13 +67,15 @@ type LinkRequest struct {
 
 // LinkResponse is a link as the API shows it.
 type LinkResponse struct {
-	Code          string     `json:"code"`
-	Domain        string     `json:"domain,omitempty"`
-	ShortURL      string     `json:"shortURL"`
-	Target        string     `json:"target"`
-	RedirectType  int        `json:"redirectType"`
-	ForwardQuery  bool       `json:"forwardQuery"`
-	ForwardPath   bool       `json:"forwardPath"`
+	Code         string `json:"code"`
+	Domain       string `json:"domain,omitempty"`
+	ShortURL     string `json:"shortURL"`
+	Target       string `json:"target"`
+	RedirectType int    `json:"redirectType"`
+	ForwardQuery bool   `json:"forwardQuery"`
+	ForwardPath  bool   `json:"forwardPath"`
+	// MaxVisits is the link's limit of people's visits, absent when it has none.
+	MaxVisits     *int64     `json:"maxVisits,omitempty"`
 	ValidSince    *time.Time `json:"validSince,omitempty"`
 	ValidUntil    *time.Time `json:"validUntil,omitempty"`
 	ExpiredTarget string     `json:"expiredTarget,omitempty"`
@@ -280,6 +283,8 @@ func (req *LinkRequest) decodeField(name string, b json.RawMessage) (bool, error
 		return true, req.ForwardQuery.decode(b)
 	case "forwardPath":
 		return true, req.ForwardPath.decode(b)
+	case "maxVisits":
+		return true, req.MaxVisits.decode(b)
 	case "validSince":
 		return true, req.ValidSince.decode(b)
 	case "validUntil":
