@@ -67,15 +67,14 @@ type LinkRequest struct {
 
 // LinkResponse is a link as the API shows it.
 type LinkResponse struct {
-	Code         string `json:"code"`
-	Domain       string `json:"domain,omitempty"`
-	ShortURL     string `json:"shortURL"`
-	Target       string `json:"target"`
-	RedirectType int    `json:"redirectType"`
-	ForwardQuery bool   `json:"forwardQuery"`
-	ForwardPath  bool   `json:"forwardPath"`
-	// MaxVisits is the link's limit of people's visits, absent when it has none.
-	MaxVisits     *int64     `json:"maxVisits,omitempty"`
+	Code          string     `json:"code"`
+	Domain        string     `json:"domain,omitempty"`
+	ShortURL      string     `json:"shortURL"`
+	Target        string     `json:"target"`
+	RedirectType  int        `json:"redirectType"`
+	ForwardQuery  bool       `json:"forwardQuery"`
+	ForwardPath   bool       `json:"forwardPath"`
+	MaxVisits     *int64     `json:"maxVisits,omitempty"` // absent for a link without a limit
 	ValidSince    *time.Time `json:"validSince,omitempty"`
 	ValidUntil    *time.Time `json:"validUntil,omitempty"`
 	ExpiredTarget string     `json:"expiredTarget,omitempty"`
