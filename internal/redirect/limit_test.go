@@ -119,9 +119,9 @@ func TestMaxVisitsGoneAndSeededFromURLStats(t *testing.T) {
 	l.MaxVisits = 5
 	f.declare(l)
 	// 3 people's visits and 7 bots' flushed before: 2 left.
-	f.exec("INSERT INTO url_stats (domain, code, visits, bot_visits, last_visit_at) VALUES ('', 'seeded', 10, 7, now())")
+	f.exec("INSERT INTO url_stats (domain, code, visits, bot_visits, last_visit_at) VALUES ('', $1, 10, 7, now())", l.Code)
 	hs := f.replicas(2)
-	var got []int
+	got := make([]int, 0, 4)
 	for i := range 4 {
 		got = append(got, getAs(hs[i%2], "seeded", personAgent).Code)
 	}
