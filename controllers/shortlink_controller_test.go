@@ -80,6 +80,22 @@ func TestLinkOnAServedDomain(t *testing.T) {
 	}
 }
 
+// spec.maxVisits reaches the row and the Redis entry, which the redirectors enforce it from
+// (issue 18 item 4).
+func TestMaxVisitsReachesRowAndKey(t *testing.T) {
+	ns := newNamespace(t)
+	limit := int64(5)
+	sl := create(t, shortLink(ns, "limited", linksv1.ShortLinkSpec{Target: "https://example.com/", MaxVisits: &limit}))
+	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+	if r, ok := row(t, "", "limited"); !ok || r.MaxVisits != 5 {
+		t.Fatalf("row = %+v, %v; want maxVisits 5", r, ok)
+	}
+	waitFor(t, "maxVisits in redis", func() (bool, string) {
+		e, _ := cacheEntry("limited")
+		return e.Link.MaxVisits == 5, fmt.Sprint(e.Link.MaxVisits)
+	})
+}
+
 func TestUpdateWritesNewVersionAndPublishesOnce(t *testing.T) {
 	ns := newNamespace(t)
 	sl := create(t, shortLink(ns, "upd", linksv1.ShortLinkSpec{Target: "https://example.com/v1"}))

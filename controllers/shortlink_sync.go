@@ -30,6 +30,14 @@ import (
 // errBlocked marks a refusal by the URL policy's blocklist, as opposed to an invalid spec.
 var errBlocked = errors.New("blocked")
 
+// maxVisits is the ShortLink's visit limit, 0 (links.Link's no limit) when it has none.
+func maxVisits(sl *linksv1.ShortLink) int64 {
+	if sl.Spec.MaxVisits == nil {
+		return 0
+	}
+	return *sl.Spec.MaxVisits
+}
+
 // claim is the (domain, code) a ShortLink claims; domain is ” for the default domain.
 type claim struct {
 	domain, code string
@@ -83,6 +91,7 @@ func (r *ShortLinkReconciler) policyLink(ctx context.Context, sl *linksv1.ShortL
 		Domain: c.domain, Code: c.code, Target: string(sl.Spec.Target),
 		RedirectType: int(sl.Spec.RedirectType), ForwardQuery: sl.Spec.ForwardQuery,
 		ForwardPath:   sl.Spec.ForwardPath,
+		MaxVisits:     maxVisits(sl),
 		ExpiredTarget: string(sl.Spec.ExpiredTarget), Suspended: sl.Spec.Suspend, Tags: sl.Spec.Tags,
 		Source: links.SourceK8s, Owner: sl.Namespace + "/" + sl.Name, OwnerUID: string(sl.UID),
 	}

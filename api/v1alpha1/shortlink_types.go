@@ -91,6 +91,15 @@ type ShortLinkSpec struct {
 	// +optional
 	ExpiredTarget TargetURL `json:"expiredTarget,omitempty"`
 
+	// maxVisits, when set, is how many people's visits the link redirects to target; after
+	// them it answers as an expired link does: a redirect to expiredTarget, else 410 Gone.
+	// Programs' visits (crawlers, link previews, prefetches) never use it up. Every replica
+	// shares one count in Redis; while Redis is down each replica counts alone, so the link can
+	// serve more (see docs/operations.md). Unset means no limit.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	MaxVisits *int64 `json:"maxVisits,omitempty"`
+
 	// suspend makes the link answer 404 without deleting anything.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

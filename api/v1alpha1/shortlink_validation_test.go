@@ -98,6 +98,8 @@ func TestAPIServerRefusesInvalidShortLinks(t *testing.T) {
 		{"code starting with underscore", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Code: "_healthz"}, "spec.code", "starting with a letter or digit"},
 		{"no code and a name that is no code", "my.link", linksv1.ShortLinkSpec{Target: "https://example.com/"}, "metadata.name", "valid code"},
 		{"redirect type 303", "", linksv1.ShortLinkSpec{Target: "https://example.com/", RedirectType: 303}, "spec.redirectType", "Unsupported value"},
+		{"maxVisits 0", "", linksv1.ShortLinkSpec{Target: "https://example.com/", MaxVisits: ptr(int64(0))}, "spec.maxVisits", "greater than or equal to 1"},
+		{"negative maxVisits", "", linksv1.ShortLinkSpec{Target: "https://example.com/", MaxVisits: ptr(int64(-5))}, "spec.maxVisits", "greater than or equal to 1"},
 		{"validUntil before validSince", "", linksv1.ShortLinkSpec{Target: "https://example.com/",
 			ValidSince: at("2026-12-01T00:00:00Z"), ValidUntil: at("2026-11-01T00:00:00Z")}, "spec.validUntil", "after validSince"},
 		{"17 tags", "", linksv1.ShortLinkSpec{Target: "https://example.com/", Tags: tags17}, "spec.tags", "16"},
@@ -205,6 +207,7 @@ func TestAPIServerAcceptsValidShortLinks(t *testing.T) {
 		ValidUntil:    at("2026-09-01T00:00:00Z"),
 		ExpiredTarget: "https://example.com/sale-over",
 		Suspend:       true,
+		MaxVisits:     ptr(int64(1000)),
 		Tags:          []string{"campaign", "summer", strings.Repeat("t", 63)},
 	})
 	if err := c.Create(ctx, full); err != nil {
@@ -213,7 +216,8 @@ func TestAPIServerAcceptsValidShortLinks(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKeyFromObject(full), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Spec.RedirectType != 308 || got.Spec.Code != "Summer_Sale-2026" || len(got.Spec.Tags) != 3 || !got.Spec.ForwardPath {
+	if got.Spec.RedirectType != 308 || got.Spec.Code != "Summer_Sale-2026" || len(got.Spec.Tags) != 3 || !got.Spec.ForwardPath ||
+		got.Spec.MaxVisits == nil || *got.Spec.MaxVisits != 1000 {
 		t.Fatalf("stored spec = %+v", got.Spec)
 	}
 }
@@ -243,3 +247,5 @@ func TestSamplesAreAccepted(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -244,6 +244,11 @@ func (in *ShortLinkSpec) DeepCopyInto(out *ShortLinkSpec) {
 		in, out := &in.ValidUntil, &out.ValidUntil
 		*out = (*in).DeepCopy()
 	}
+	if in.MaxVisits != nil {
+		in, out := &in.MaxVisits, &out.MaxVisits
+		*out = new(int64)
+		**out = **in
+	}
 	if in.Tags != nil {
 		in, out := &in.Tags, &out.Tags
 		*out = make([]string, len(*in))

@@ -165,6 +165,15 @@ func (d *deps) visitRecorder() redirect.VisitRecorder {
 	return d.visits
 }
 
+// visitCounter is the shared count of limited links' visits, or nil without Redis (each
+// replica then counts alone); never a nil *cache.Cache in a non-nil interface.
+func (d *deps) visitCounter() redirect.VisitCounter {
+	if d.cache == nil {
+		return nil
+	}
+	return d.cache
+}
+
 // nopVisits drops visits.
 type nopVisits struct{}
 

@@ -48,7 +48,7 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 	app := &http.Server{ //nolint:gosec // ConnGuard sets the header and idle limits
 		Handler: redirect.NewServer(redirect.Deps{
 			Links: d.resolver, Visits: d.visitRecorder(), Metrics: d.metrics, Logger: log, Ready: ready.Load,
-			API: redirectorAPI(o, d), Domains: d.domains,
+			API: redirectorAPI(o, d), Domains: d.domains, VisitCounter: d.visitCounter(), VisitSeeds: d.lookups,
 			Config: redirect.Config{
 				Site: o.site, NotFoundURL: o.notFoundURL,
 				UnknownHostURL: o.unknownHostURL, PermanentMaxAge: o.permanentMaxAge,

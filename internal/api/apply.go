@@ -27,10 +27,16 @@ import (
 // apply returns l with the fields req sets (null clears a field), normalized and checked
 // against the URL policy, or a *links.FieldError naming the first field refused.
 func (s *server) apply(l links.Link, req LinkRequest) (links.Link, error) {
+	// 0 is the link's "no limit", which a client says with null (or by leaving the field out):
+	// a limit of 0 visits is a mistake, not a request for a link that never redirects.
+	if m := req.MaxVisits; m.Set && !m.Null && m.V < 1 {
+		return links.Link{}, &links.FieldError{Field: "maxVisits", Reason: "must be at least 1 (null removes the limit)", Err: links.ErrInvalidLink}
+	}
 	setValue(&l.Target, req.Target)
 	setValue(&l.RedirectType, req.RedirectType)
 	setValue(&l.ForwardQuery, req.ForwardQuery)
 	setValue(&l.ForwardPath, req.ForwardPath)
+	setValue(&l.MaxVisits, req.MaxVisits)
 	setValue(&l.ValidSince, req.ValidSince)
 	setValue(&l.ValidUntil, req.ValidUntil)
 	setValue(&l.ExpiredTarget, req.ExpiredTarget)
@@ -72,8 +78,8 @@ func (s *server) response(row store.Row, visits *int64) LinkResponse {
 	return LinkResponse{
 		Code: row.Code, Domain: row.Domain, ShortURL: s.shortURL(row.Domain, row.Code),
 		Target: row.Target, RedirectType: row.RedirectType, ForwardQuery: row.ForwardQuery,
-		ForwardPath: row.ForwardPath,
-		ValidSince:  timeOrNil(row.ValidSince), ValidUntil: timeOrNil(row.ValidUntil),
+		ForwardPath: row.ForwardPath, MaxVisits: positiveOrNil(row.MaxVisits),
+		ValidSince: timeOrNil(row.ValidSince), ValidUntil: timeOrNil(row.ValidUntil),
 		ExpiredTarget: row.ExpiredTarget, Suspend: row.Suspended, Tags: slices.Clone(tags),
 		Source: row.Source, Version: row.Version, CreatedAt: row.CreatedAt, Visits: visits,
 	}
@@ -84,4 +90,12 @@ func timeOrNil(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// positiveOrNil is n, or nil for 0 (no limit), which the answer leaves out.
+func positiveOrNil(n int64) *int64 {
+	if n <= 0 {
+		return nil
+	}
+	return &n
 }

@@ -176,3 +176,41 @@ func TestForwardPath(t *testing.T) {
 		t.Fatalf("a refused link was stored: %d rows", n)
 	}
 }
+
+// maxVisits is stored, answered and changeable like any field; null removes the limit, and 0
+// is refused naming the field, storing nothing (issue 18 item 4).
+func TestMaxVisits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	created := f.mustCreate(`{"target": "https://shop.example.com/", "code": "camp", "maxVisits": 500}`)
+	if created.MaxVisits == nil || *created.MaxVisits != 500 {
+		t.Fatalf("created = %+v, want maxVisits 500", created)
+	}
+	if n := f.count("SELECT count(*) FROM urls WHERE code = 'camp' AND max_visits = 500"); n != 1 {
+		t.Fatalf("urls rows with max_visits 500 for camp = %d, want 1", n)
+	}
+	rec := f.call("GET", "/api/v1/links/camp", "")
+	var got api.LinkResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != 200 || err != nil || got.MaxVisits == nil || *got.MaxVisits != 500 {
+		t.Fatalf("get = %d %s, want maxVisits 500", rec.Code, rec.Body)
+	}
+	rec = f.call("PATCH", "/api/v1/links/camp", `{"maxVisits": null}`)
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), "maxVisits") ||
+		f.count("SELECT count(*) FROM urls WHERE code = 'camp' AND max_visits = 0") != 1 {
+		t.Fatalf("patch maxVisits null = %d %s; want the limit removed", rec.Code, rec.Body)
+	}
+	for _, body := range []string{
+		`{"target": "https://example.com/", "code": "zero", "maxVisits": 0}`,
+		`{"target": "https://example.com/", "code": "zero", "maxVisits": -3}`,
+		`{"target": "https://example.com/", "code": "zero", "maxVisits": "ten"}`,
+	} {
+		rec = f.call("POST", "/api/v1/links", body)
+		var e api.ErrorResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); rec.Code != 400 || err != nil || e.Field != "maxVisits" {
+			t.Fatalf("%s = %d %s, want 400 naming maxVisits", body, rec.Code, rec.Body)
+		}
+	}
+	if n := f.count("SELECT count(*) FROM urls WHERE code = 'zero'"); n != 0 {
+		t.Fatalf("a refused link was stored: %d rows", n)
+	}
+}

@@ -57,6 +57,7 @@ type LinkRequest struct {
 	RedirectType  optional[int]       `json:"redirectType"`
 	ForwardQuery  optional[bool]      `json:"forwardQuery"`
 	ForwardPath   optional[bool]      `json:"forwardPath"`
+	MaxVisits     optional[int64]     `json:"maxVisits"`
 	ValidSince    optional[time.Time] `json:"validSince"`
 	ValidUntil    optional[time.Time] `json:"validUntil"`
 	ExpiredTarget optional[string]    `json:"expiredTarget"`
@@ -73,6 +74,7 @@ type LinkResponse struct {
 	RedirectType  int        `json:"redirectType"`
 	ForwardQuery  bool       `json:"forwardQuery"`
 	ForwardPath   bool       `json:"forwardPath"`
+	MaxVisits     *int64     `json:"maxVisits,omitempty"` // absent for a link without a limit
 	ValidSince    *time.Time `json:"validSince,omitempty"`
 	ValidUntil    *time.Time `json:"validUntil,omitempty"`
 	ExpiredTarget string     `json:"expiredTarget,omitempty"`
@@ -280,6 +282,8 @@ func (req *LinkRequest) decodeField(name string, b json.RawMessage) (bool, error
 		return true, req.ForwardQuery.decode(b)
 	case "forwardPath":
 		return true, req.ForwardPath.decode(b)
+	case "maxVisits":
+		return true, req.MaxVisits.decode(b)
 	case "validSince":
 		return true, req.ValidSince.decode(b)
 	case "validUntil":

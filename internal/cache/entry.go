@@ -45,10 +45,13 @@ import (
 // an allocation per field. Its first byte names the form:
 //
 //	0x01  redirect type (uvarint), flags (one byte: 1 forwardQuery, 2 suspended, 4 validSince
-//	      set, 8 validUntil set, 16 forwardPath; a reader of an earlier release ignores 16), validSince then validUntil when set (Unix seconds as a
+//	      set, 8 validUntil set, 16 forwardPath; a reader of an earlier release ignores 16, 32
+//	      maxVisits set), validSince then validUntil when set (Unix seconds as a
 //	      varint, nanoseconds as a uvarint, in UTC), then target, expiredTarget, source, owner
 //	      and ownerUID, each a uvarint length and its bytes, then the tag count (uvarint) and
-//	      each tag the same way.
+//	      each tag the same way, then maxVisits (uvarint) when set. A reader of an earlier
+//	      release refuses a limited link's entry (bytes left over) and reads the link from
+//	      PostgreSQL instead, where it finds no limit either: only limited links are written so.
 //	'{'   the compact JSON of earlier releases, still read so that entries written before an
 //	      upgrade keep answering until they are rewritten or expire; never written.
 const versionSep = "|"
@@ -64,6 +67,7 @@ const (
 	flagValidSince
 	flagValidUntil
 	flagForwardPath
+	flagMaxVisits
 )
 
 var errBadEntry = errors.New("malformed cache entry")
@@ -72,7 +76,7 @@ var errBadEntry = errors.New("malformed cache entry")
 func encodePayload(l links.Link) string {
 	n := 1 + binary.MaxVarintLen64 + 1 + 2*(binary.MaxVarintLen64+binary.MaxVarintLen32) +
 		5*binary.MaxVarintLen64 + len(l.Target) + len(l.ExpiredTarget) + len(l.Source) + len(l.Owner) + len(l.OwnerUID) +
-		binary.MaxVarintLen64
+		2*binary.MaxVarintLen64 // the tag count and maxVisits
 	for _, t := range l.Tags {
 		n += binary.MaxVarintLen64 + len(t)
 	}
@@ -89,6 +93,9 @@ func encodePayload(l links.Link) string {
 	if l.ForwardPath {
 		flags |= flagForwardPath
 	}
+	if l.MaxVisits > 0 {
+		flags |= flagMaxVisits
+	}
 	if !l.ValidSince.IsZero() {
 		flags |= flagValidSince
 	}
@@ -104,6 +111,9 @@ func encodePayload(l links.Link) string {
 	b = binary.AppendUvarint(b, uint64(len(l.Tags)))
 	for _, t := range l.Tags {
 		b = appendString(b, t)
+	}
+	if l.MaxVisits > 0 {
+		b = binary.AppendUvarint(b, uint64(l.MaxVisits))
 	}
 	return string(b)
 }
@@ -178,6 +188,11 @@ func decodeBinary(b string, l *links.Link) bool {
 		}
 	} else if n > 0 {
 		return false
+	}
+	if flags&flagMaxVisits != 0 {
+		if l.MaxVisits = int64(d.uvarint()); l.MaxVisits <= 0 { //nolint:gosec // a limit past MaxInt64 is refused
+			return false
+		}
 	}
 	return !d.bad && len(d.b) == 0
 }

@@ -27,7 +27,7 @@ import (
 
 var everyField = links.Link{
 	Domain: "go.example.com", Code: "docs", Target: "https://example.com/a?b=c#d", RedirectType: 308,
-	ForwardQuery: true, ForwardPath: true, ValidSince: time.Date(1969, 1, 2, 3, 4, 5, 6, time.UTC),
+	ForwardQuery: true, ForwardPath: true, MaxVisits: 1 << 40, ValidSince: time.Date(1969, 1, 2, 3, 4, 5, 6, time.UTC),
 	ValidUntil: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), ExpiredTarget: "https://example.com/expired",
 	Suspended: true, Tags: []string{"a", "", "日本語 | 🎉"}, Source: links.SourceK8s, Owner: "team/docs",
 	OwnerUID: "0b7a3c1e-9a52-4b1f-8f5e-0e6c1d2f3a4b", Version: 42,

@@ -27,7 +27,7 @@ import (
 func (l Link) SameDeclaration(o Link) bool {
 	return l.Domain == o.Domain && l.Code == o.Code && l.Target == o.Target &&
 		l.RedirectType == o.RedirectType && l.ForwardQuery == o.ForwardQuery &&
-		l.ForwardPath == o.ForwardPath &&
+		l.ForwardPath == o.ForwardPath && l.MaxVisits == o.MaxVisits &&
 		l.ValidSince.Equal(o.ValidSince) && l.ValidUntil.Equal(o.ValidUntil) &&
 		l.ExpiredTarget == o.ExpiredTarget && l.Suspended == o.Suspended &&
 		slices.Equal(l.Tags, o.Tags) && l.Source == o.Source &&

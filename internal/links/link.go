@@ -75,6 +75,9 @@ type Link struct {
 	ValidUntil time.Time
 	// ExpiredTarget, when set, is where the link redirects from ValidUntil on, instead of Gone.
 	ExpiredTarget string
+	// MaxVisits, when above zero, is how many people's visits the link redirects to Target;
+	// after them it answers as an expired link does. Zero means no limit.
+	MaxVisits int64
 	// Suspended links answer NotFound without being deleted.
 	Suspended bool
 	// Tags are free labels for the owner's bookkeeping.
@@ -163,6 +166,9 @@ func (l *Link) checkFields() error {
 	}
 	if !l.ValidSince.IsZero() && !l.ValidUntil.IsZero() && !l.ValidUntil.After(l.ValidSince) {
 		return invalidLink("validUntil", "must be after validSince")
+	}
+	if l.MaxVisits < 0 {
+		return invalidLink("maxVisits", "must be at least 1 (leave it out for no limit)")
 	}
 	if l.ForwardPath && l.Code == ReservedCode {
 		return &FieldError{Field: "code", Reason: `must not be "api" when forwardPath is set: /api/v1/ is the create API`, Err: ErrInvalidCode}

@@ -85,13 +85,28 @@ func (l Link) DecidePath(now time.Time, rest, rawQuery string) Decision {
 	if l.Suspended || (!l.ValidSince.IsZero() && now.Before(l.ValidSince)) {
 		return Decision{Outcome: NotFound, Status: http.StatusNotFound}
 	}
-	target := l.Target
 	if !l.ValidUntil.IsZero() && !now.Before(l.ValidUntil) {
-		if l.ExpiredTarget == "" {
-			return Decision{Outcome: Gone, Status: http.StatusGone}
-		}
-		target = l.ExpiredTarget
+		return l.expired(rest, rawQuery)
 	}
+	return l.decideTarget(l.Target, rest, rawQuery)
+}
+
+// Exhausted is how the link answers a request after its MaxVisits: as an expired link does,
+// with a redirect to ExpiredTarget or Gone. The caller has already had Redirect from
+// DecidePath, so the link is otherwise served.
+func (l Link) Exhausted(rest, rawQuery string) Decision {
+	return l.expired(rest, rawQuery)
+}
+
+func (l Link) expired(rest, rawQuery string) Decision {
+	if l.ExpiredTarget == "" {
+		return Decision{Outcome: Gone, Status: http.StatusGone}
+	}
+	return l.decideTarget(l.ExpiredTarget, rest, rawQuery)
+}
+
+// decideTarget is the redirect to target, with rest and the query forwarded as the link says.
+func (l Link) decideTarget(target, rest, rawQuery string) Decision {
 	if !ValidRedirectType(l.RedirectType) || !safeLocation(target) {
 		return Decision{Outcome: Invalid, Status: http.StatusInternalServerError}
 	}

@@ -65,6 +65,9 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, qu
 		return err
 	}
 	d := l.DecidePath(now, rest, query)
+	if d.Outcome == links.Redirect && l.MaxVisits > 0 && !s.allowVisit(r, domain, l) {
+		d = l.Exhausted(rest, query)
+	}
 	switch d.Outcome {
 	case links.Redirect:
 	case links.Gone:
@@ -90,11 +93,19 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, qu
 	return nil
 }
 
+// allowVisit reports whether limited link l still redirects to its target, counting a
+// person's GET against its maxVisits; a program's visit or a HEAD only reads the count.
+func (s *server) allowVisit(r *http.Request, domain string, l links.Link) bool {
+	take := r.Method == http.MethodGet && !s.bots.Classify(r.UserAgent(), r.Header).Bot()
+	return s.limits.allow(r.Context(), domain, l, take)
+}
+
 // cacheControl lets clients keep a permanent redirect for the configured max-age, but never
 // past the link's validUntil, and keeps every other answer out of caches, so each click of a
-// temporary link reaches us (and is counted).
+// temporary link reaches us (and is counted). A limited link's redirects are never cached
+// either: a browser that kept one would go on past maxVisits without asking.
 func (s *server) cacheControl(l links.Link, status int, now time.Time) []string {
-	if status != http.StatusMovedPermanently && status != http.StatusPermanentRedirect {
+	if (status != http.StatusMovedPermanently && status != http.StatusPermanentRedirect) || l.MaxVisits > 0 {
 		return s.noStoreCC
 	}
 	if l.ValidUntil.IsZero() || !now.Before(l.ValidUntil) {

@@ -44,8 +44,8 @@ type key struct {
 //     purpose: a visit held through a PostgreSQL outage keeps the link's code, and must not keep
 //     the link's URLs with it once the entry is evicted (the aggregator counts a held visit's
 //     code);
-//   - the URLs: the validity window's ends when set (12 bytes each), then the target and the
-//     expiredTarget back to back. With a 60-byte target, 60 bytes in the 64-byte class.
+//   - the URLs: the validity window's ends when set (12 bytes each), maxVisits when set (8
+//     bytes; only limited links carry it), then the target and the expiredTarget back to back. With a 60-byte target, 60 bytes in the 64-byte class.
 //
 // otter keeps a pointer to it: a value held inline in otter's node is copied through the
 // generic code on every read, which measured twice the time of a pointer's. A hit builds the
@@ -68,10 +68,12 @@ const (
 	entrySuspended
 	entryValidSince
 	entryValidUntil
+	entryMaxVisits
 )
 
 const (
 	entryTimeLen  = 12 // Unix seconds (8 bytes) and nanoseconds (4), little-endian
+	entryLimitLen = 8  // maxVisits, little-endian
 	redirectBase  = 300
 	maxRedirectIn = redirectBase + 0xff
 	maxURLsLen    = 0xffff
@@ -81,7 +83,7 @@ const (
 // not fit the entry (URLs over 64 KiB, a code over 255 bytes, a redirect type outside
 // 300-555; none the API or the CRD accepts): such a link is answered from Redis.
 func newEntry(code string, l links.Link) (*entry, bool) {
-	if len(l.Target)+len(l.ExpiredTarget)+2*entryTimeLen > maxURLsLen || len(code) > 0xff ||
+	if len(l.Target)+len(l.ExpiredTarget)+2*entryTimeLen+entryLimitLen > maxURLsLen || len(code) > 0xff ||
 		l.RedirectType < redirectBase || l.RedirectType > maxRedirectIn {
 		return nil, false
 	}
@@ -92,17 +94,21 @@ func newEntry(code string, l links.Link) (*entry, bool) {
 	}{
 		{l.ForwardQuery, entryForwardQuery}, {l.ForwardPath, entryForwardPath}, {l.Suspended, entrySuspended},
 		{!l.ValidSince.IsZero(), entryValidSince}, {!l.ValidUntil.IsZero(), entryValidUntil},
+		{l.MaxVisits > 0, entryMaxVisits},
 	} {
 		if f.set {
 			flags |= f.flag
 		}
 	}
-	b := make([]byte, 0, 2*entryTimeLen+len(l.Target)+len(l.ExpiredTarget))
+	b := make([]byte, 0, 2*entryTimeLen+entryLimitLen+len(l.Target)+len(l.ExpiredTarget))
 	if flags&entryValidSince != 0 {
 		b = appendTime(b, l.ValidSince)
 	}
 	if flags&entryValidUntil != 0 {
 		b = appendTime(b, l.ValidUntil)
+	}
+	if flags&entryMaxVisits != 0 {
+		b = binary.LittleEndian.AppendUint64(b, uint64(l.MaxVisits)) //nolint:gosec // above zero
 	}
 	urls := string(append(append(b, l.Target...), l.ExpiredTarget...))
 	return &entry{
@@ -119,12 +125,18 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // readTime reads what appendTime wrote at the start of s, in UTC as the Redis tier gives it.
 func readTime(s string) time.Time {
-	var sec uint64
-	for i := 7; i >= 0; i-- {
-		sec = sec<<8 | uint64(s[i])
-	}
+	sec := readUint64(s)
 	nsec := uint32(s[8]) | uint32(s[9])<<8 | uint32(s[10])<<16 | uint32(s[11])<<24
 	return time.Unix(int64(sec), int64(nsec)).UTC() //nolint:gosec // written from an int64 and a nanosecond
+}
+
+// readUint64 reads a little-endian uint64 at the start of s, without copying s to a slice.
+func readUint64(s string) uint64 {
+	var x uint64
+	for i := 7; i >= 0; i-- {
+		x = x<<8 | uint64(s[i])
+	}
+	return x
 }
 
 // codeString is the link's code, the string the stored key holds.
@@ -145,6 +157,9 @@ func (e *entry) fill(l *links.Link, domain string) {
 	}
 	if e.flags&entryValidUntil != 0 {
 		l.ValidUntil, u = readTime(u), u[entryTimeLen:]
+	}
+	if e.flags&entryMaxVisits != 0 {
+		l.MaxVisits, u = int64(readUint64(u)), u[entryLimitLen:] //nolint:gosec // written from a positive int64
 	}
 	l.Target, l.ExpiredTarget = u[:e.targetLen], u[e.targetLen:]
 }

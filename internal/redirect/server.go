@@ -71,6 +71,11 @@ type Deps struct {
 	Now func() time.Time
 	// API, when set, serves everything under /api/v1/ (the create API); nil answers 404 there.
 	API http.Handler
+	// VisitCounter, when set, is the count of people's visits that limited links (maxVisits)
+	// share across replicas; nil counts in this replica alone.
+	VisitCounter VisitCounter
+	// VisitSeeds, when set, starts a limited link's shared count from url_stats.
+	VisitSeeds VisitSeeds
 	// Domains, when set, adds the hosts ShortLinkDomain objects declare to the flags' and
 	// answers their /, /robots.txt and unknown codes; nil serves the flags' hosts alone.
 	Domains *Domains
@@ -100,6 +105,7 @@ type server struct {
 	api                    http.Handler
 	bots                   *bots.Classifier // tells programs' visits from people's
 	domains                *Domains
+	limits                 *limiter // maxVisits, for limited links only
 }
 
 // NewServer returns the redirector's HTTP handler: GET and HEAD /{code} (and /{code}/rest for
@@ -112,6 +118,7 @@ func NewServer(d Deps) http.Handler {
 		maxAge: d.Config.PermanentMaxAge, api: d.API, bots: bots.Default(), domains: d.Domains,
 	}
 	s.setDefaults()
+	s.limits = newLimiter(d.VisitCounter, d.VisitSeeds, s.log)
 	s.hosts, s.site = newHosts(d.Config.Site), d.Config.Site
 	if d.Config.Site.DefaultDomain() == "" {
 		s.log.Error("No default domain configured; serving only the further domains")

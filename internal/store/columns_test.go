@@ -32,7 +32,7 @@ import (
 func fullLink(code string) links.Link {
 	return links.Link{
 		Domain: "go.example.com", Code: code, Target: "https://example.com/full/" + code,
-		RedirectType: 308, ForwardQuery: true, ForwardPath: true,
+		RedirectType: 308, ForwardQuery: true, ForwardPath: true, MaxVisits: 1000,
 		ValidSince:    time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
 		ValidUntil:    time.Date(2027, 1, 2, 3, 4, 5, 6000, time.UTC),
 		ExpiredTarget: "https://example.com/expired", Suspended: true, Tags: []string{"b", "a"},
@@ -43,6 +43,7 @@ func fullLink(code string) links.Link {
 // otherLink is l with every field a patch may change set to another value.
 func otherLink(l links.Link) links.Link {
 	l.Target, l.RedirectType, l.ForwardQuery, l.ForwardPath = l.Target+"/other", 307, false, false
+	l.MaxVisits++
 	l.ValidSince, l.ValidUntil = l.ValidSince.Add(time.Hour), l.ValidUntil.Add(time.Hour)
 	l.ExpiredTarget, l.Suspended, l.Tags = l.ExpiredTarget+"/other", false, []string{"c"}
 	return l

@@ -264,6 +264,7 @@ func TestUnchangedAgreesWithTheUpsert(t *testing.T) {
 		"redirect_type":  func(d *Declared) { d.Link.RedirectType = 308 },
 		"forward_query":  func(d *Declared) { d.Link.ForwardQuery = true },
 		"forward_path":   func(d *Declared) { d.Link.ForwardPath = true },
+		"max_visits":     func(d *Declared) { d.Link.MaxVisits = 5 },
 		"valid_since":    func(d *Declared) { d.Link.ValidSince = t0.Add(time.Hour) },
 		"valid_until":    func(d *Declared) { d.Link.ValidUntil = t0.AddDate(1, 0, 0) },
 		"expired_target": func(d *Declared) { d.Link.ExpiredTarget = "https://example.com/expired" },

@@ -109,3 +109,16 @@ func scanVisitTotal(r pgx.CollectableRow) (VisitTotal, error) {
 	v.LastVisitAt = zeroIfNil(last)
 	return v, nil
 }
+
+// humanVisitsSQL reads people's visits of one code, 0 for none.
+const humanVisitsSQL = "SELECT coalesce((SELECT visits - bot_visits FROM url_stats WHERE domain = $1 AND code = $2), 0)"
+
+// HumanVisits returns people's visits of (domain, code) as flushed so far: where a limited
+// link's shared count starts when Redis has none.
+func (s *Store) HumanVisits(ctx context.Context, domain, code string) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, humanVisitsSQL, domain, code).Scan(&n); err != nil {
+		return 0, wrap("read people's visits", err)
+	}
+	return n, nil
+}

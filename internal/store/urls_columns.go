@@ -61,6 +61,7 @@ var linkColumns = []linkColumn{
 	scalarColumn("owner", "text NOT NULL", func(l *links.Link) *string { return &l.Owner }, (*binaryRow).text),
 	scalarColumn("owner_uid", "text NOT NULL", func(l *links.Link) *string { return &l.OwnerUID }, (*binaryRow).text),
 	scalarColumn("forward_path", "boolean NOT NULL", func(l *links.Link) *bool { return &l.ForwardPath }, (*binaryRow).bool),
+	scalarColumn("max_visits", "bigint NOT NULL", func(l *links.Link) *int64 { return &l.MaxVisits }, bigint),
 }
 
 // scalarColumn is a NOT NULL column of a type pgx scans and binds as it is, compared with ==;
@@ -74,6 +75,9 @@ func scalarColumn[T comparable](name, batchType string, field func(*links.Link) 
 		same:   func(a, b *links.Link) bool { return *field(a) == *field(b) },
 	}
 }
+
+// bigint reads a visit limit.
+func bigint(d *binaryRow) int64 { return d.int(8) }
 
 // smallint reads a redirect type.
 func smallint(d *binaryRow) int { return int(d.int(2)) }
