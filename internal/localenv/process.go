@@ -144,6 +144,22 @@ func (p *process) logTail() string {
 	return string(bytes.TrimSpace(data))
 }
 
+// pollUntil calls check every 100ms until it succeeds or startTimeout passes, and then
+// returns its last error after failure, which says what did not happen.
+func pollUntil(failure string, check func() error) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s after %s: %w", failure, startTimeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // waitReady polls ready until it succeeds, the process exits, or startTimeout passes.
 func (p *process) waitReady(ready func() error) error {
 	deadline := time.Now().Add(startTimeout)

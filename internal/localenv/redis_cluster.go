@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -102,17 +101,7 @@ func (c *RedisCluster) create(ctx context.Context, runDir string) error {
 
 // waitOK waits until every node says cluster_state:ok and knows every other node.
 func (c *RedisCluster) waitOK(ctx context.Context) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		err := c.ok(ctx)
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redis cluster not ok after %s: %w", startTimeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return pollUntil("redis cluster not ok", func() error { return c.ok(ctx) })
 }
 
 func (c *RedisCluster) ok(ctx context.Context) error {

@@ -131,17 +131,7 @@ func (s *RedisSentinel) newSentinel(runDir string, i int) (*Redis, error) {
 // waitFormed waits until the replica is in sync and each sentinel sees the replica and the
 // other sentinels.
 func (s *RedisSentinel) waitFormed(ctx context.Context) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		err := s.formed(ctx)
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redis sentinel not formed after %s: %w", startTimeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return pollUntil("redis sentinel not formed", func() error { return s.formed(ctx) })
 }
 
 func (s *RedisSentinel) formed(ctx context.Context) error {
