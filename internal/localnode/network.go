@@ -87,8 +87,8 @@ func pinFilterJumps() error {
 	if err != nil {
 		return err
 	}
-	for _, jump := range theirFilterJumps {
-		if !regexp.MustCompile(`(?m)^-A ` + jump[0] + ` .*-j ` + jump[1] + `$`).Match(save) {
+	for i, jump := range theirFilterJumps {
+		if !theirJumpLines[i].Match(save) {
 			return fmt.Errorf("no jump from %s to %s yet", jump[0], jump[1])
 		}
 	}
@@ -108,6 +108,16 @@ var theirFilterJumps = [][2]string{
 	{forwardChain, "KUBE-EXTERNAL-SERVICES"},
 	{outputChain, "KUBE-PROXY-FIREWALL"}, {outputChain, "KUBE-SERVICES"}, {outputChain, "KUBE-FIREWALL"},
 }
+
+// theirJumpLines match theirFilterJumps in iptables-save's output, compiled once: pinFilterJumps
+// is retried until kube-proxy has added them all.
+var theirJumpLines = func() []*regexp.Regexp {
+	res := make([]*regexp.Regexp, len(theirFilterJumps))
+	for i, jump := range theirFilterJumps {
+		res[i] = regexp.MustCompile(`(?m)^-A ` + jump[0] + ` .*-j ` + jump[1] + `$`)
+	}
+	return res
+}()
 
 // The built-in filter chains the node's chain is jumped to from.
 const (
