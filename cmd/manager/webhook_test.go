@@ -24,6 +24,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -249,4 +250,33 @@ func waitDeniedVia(t *testing.T, c client.Client, sl *linksv1.ShortLink) {
 		}
 		return nil
 	})
+}
+
+// TestWebhookOptionsRefuseWhatCannotWork: a webhook configuration that cannot work stops the
+// manager at start with the flag named, rather than serving a webhook nobody can call.
+func TestWebhookOptionsRefuseWhatCannotWork(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x", "REDIS_URL": "redis://x"}
+	cases := map[string]struct {
+		vars map[string]string
+		flag string
+	}{
+		"secret without namespace": {map[string]string{"WEBHOOK_CERT_SECRET": "cert", "WEBHOOK_CONFIGURATION_NAME": "w"}, "--webhook-cert-secret"},
+		"self-managed, no config":  {map[string]string{"WEBHOOK_CERT_SECRET": "ns/cert"}, "--webhook-configuration-name"},
+		"no port":                  {map[string]string{"WEBHOOK_CERT_SECRET": "ns/cert", "WEBHOOK_CONFIGURATION_NAME": "w", "WEBHOOK_PORT": "0"}, "--webhook-port"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			vars := map[string]string{}
+			for k, v := range base {
+				vars[k] = v
+			}
+			for k, v := range tc.vars {
+				vars[k] = v
+			}
+			err := run(context.Background(), nil, func(k string) string { return vars[k] }, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.flag) {
+				t.Fatalf("run = %v; want an error naming %s", err, tc.flag)
+			}
+		})
+	}
 }
