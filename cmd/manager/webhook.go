@@ -19,6 +19,7 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -52,7 +53,7 @@ type webhookOptions struct {
 func (w *webhookOptions) bind(f *envflag.Set) {
 	f.Int(&w.port, "webhook-port", 9443, "port of the ShortLink admission webhook (HTTPS), served by every replica")
 	f.String(&w.certSecret, "webhook-cert-secret", "",
-		"namespace/name of the Secret holding the webhook's tls.crt, tls.key and ca.crt; empty turns the webhook off")
+		"the Secret holding the webhook's tls.crt, tls.key and ca.crt, namespace/name or a name in the pod's namespace; empty turns the webhook off")
 	f.String(&w.configName, "webhook-configuration-name", "",
 		"the ValidatingWebhookConfiguration whose caBundle the leader keeps (with --webhook-self-managed-certs)")
 	f.Bool(&w.selfManaged, "webhook-self-managed-certs", true,
@@ -67,10 +68,10 @@ func (w *webhookOptions) validate() error {
 	if !w.enabled() {
 		return nil
 	}
-	ns, name, ok := strings.Cut(w.certSecret, "/")
+	ns, name, err := secretName(w.certSecret)
 	switch {
-	case !ok || ns == "" || name == "":
-		return fmt.Errorf("--webhook-cert-secret (WEBHOOK_CERT_SECRET) must be namespace/name, not %q", w.certSecret)
+	case err != nil:
+		return fmt.Errorf("--webhook-cert-secret (WEBHOOK_CERT_SECRET): %w", err)
 	case w.port <= 0 || w.port > 65535:
 		return fmt.Errorf("--webhook-port (WEBHOOK_PORT) must be a port number")
 	case w.selfManaged && w.configName == "":
@@ -80,6 +81,25 @@ func (w *webhookOptions) validate() error {
 	}
 	w.secret = types.NamespacedName{Namespace: ns, Name: name}
 	return nil
+}
+
+// podNamespaceFile holds the namespace of the pod a process runs in.
+const podNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// secretName splits namespace/name; a bare name is in the pod's own namespace, so that
+// kustomize overlays that change the namespace need not change the flag.
+func secretName(s string) (string, string, error) {
+	if ns, name, ok := strings.Cut(s, "/"); ok {
+		if ns == "" || name == "" {
+			return "", "", fmt.Errorf("want namespace/name or name, not %q", s)
+		}
+		return ns, name, nil
+	}
+	ns, err := os.ReadFile(podNamespaceFile)
+	if err != nil {
+		return "", "", fmt.Errorf("%q has no namespace, and this is not a pod: %w", s, err)
+	}
+	return strings.TrimSpace(string(ns)), s, nil
 }
 
 // webhookServer is the manager's webhook server, serving the certificate src holds; nil when

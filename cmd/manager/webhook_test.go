@@ -260,9 +260,10 @@ func TestWebhookOptionsRefuseWhatCannotWork(t *testing.T) {
 		vars map[string]string
 		flag string
 	}{
-		"secret without namespace": {map[string]string{"WEBHOOK_CERT_SECRET": "cert", "WEBHOOK_CONFIGURATION_NAME": "w"}, "--webhook-cert-secret"},
-		"self-managed, no config":  {map[string]string{"WEBHOOK_CERT_SECRET": "ns/cert"}, "--webhook-configuration-name"},
-		"no port":                  {map[string]string{"WEBHOOK_CERT_SECRET": "ns/cert", "WEBHOOK_CONFIGURATION_NAME": "w", "WEBHOOK_PORT": "0"}, "--webhook-port"},
+		"bare secret outside a pod": {map[string]string{"WEBHOOK_CERT_SECRET": "cert", "WEBHOOK_CONFIGURATION_NAME": "w"}, "--webhook-cert-secret"},
+		"secret without a name":     {map[string]string{"WEBHOOK_CERT_SECRET": "ns/", "WEBHOOK_CONFIGURATION_NAME": "w"}, "--webhook-cert-secret"},
+		"self-managed, no config":   {map[string]string{"WEBHOOK_CERT_SECRET": "ns/cert"}, "--webhook-configuration-name"},
+		"no port":                   {map[string]string{"WEBHOOK_CERT_SECRET": "ns/cert", "WEBHOOK_CONFIGURATION_NAME": "w", "WEBHOOK_PORT": "0"}, "--webhook-port"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
