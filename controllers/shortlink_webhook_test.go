@@ -199,6 +199,7 @@ func TestWebhookWarnsOfAHeldCode(t *testing.T) {
 	waitReady(t, holder, metav1.ConditionTrue, linksv1.ReasonSynced)
 	startWebhook(t, ns)
 	waitDenied(t, shortLink(ns, "probe", linksv1.ShortLinkSpec{Target: "https://" + testDefaultDomain + "/x"}))
+	claimLater(holder)
 
 	warnings := &warningRecorder{}
 	cfg := rest.CopyConfig(env.Kube.Config)
@@ -226,10 +227,12 @@ func TestWebhookWarnsOfAHeldCode(t *testing.T) {
 func TestKubectlApplyShowsDenialAndWarning(t *testing.T) {
 	ns := newNamespace(t)
 	closed := createDomain(t, teamDomain("wh-kubectl-"+ns, "kubectl-"+ns+".example", map[string]string{"team": "nobody"}))
-	holder := create(t, shortLink(ns, "holder", linksv1.ShortLinkSpec{Code: "held", Target: "https://example.com/a"}))
+	code := "held-" + ns // codes on the default domain are shared by the whole suite
+	holder := create(t, shortLink(ns, "holder", linksv1.ShortLinkSpec{Code: code, Target: "https://example.com/a"}))
 	waitReady(t, holder, metav1.ConditionTrue, linksv1.ReasonSynced)
 	startWebhook(t, ns)
 	waitDenied(t, onDomain(ns, "probe", closed.Spec.Host, "probe"))
+	claimLater(holder)
 
 	out, err := kubectlApply(t, ns, fmt.Sprintf(`{"apiVersion":"links.shortlink.dev/v1alpha1","kind":"ShortLink",
 		"metadata":{"name":"team-link"},"spec":{"domain":%q,"target":"https://example.com/"}}`, closed.Spec.Host))
@@ -237,12 +240,19 @@ func TestKubectlApplyShowsDenialAndWarning(t *testing.T) {
 		!strings.Contains(out, "domain "+closed.Spec.Host) || !strings.Contains(out, "allowedNamespaces") {
 		t.Errorf("kubectl apply of a refused link = %v:\n%s", err, out)
 	}
-	out, err = kubectlApply(t, ns, `{"apiVersion":"links.shortlink.dev/v1alpha1","kind":"ShortLink",
-		"metadata":{"name":"second"},"spec":{"code":"held","target":"https://example.com/b"}}`)
-	if err != nil || !strings.Contains(out, `Warning: Code "held" is held by `+ns+"/holder") ||
+	out, err = kubectlApply(t, ns, fmt.Sprintf(`{"apiVersion":"links.shortlink.dev/v1alpha1","kind":"ShortLink",
+		"metadata":{"name":"second"},"spec":{"code":%q,"target":"https://example.com/b"}}`, code))
+	if err != nil || !strings.Contains(out, fmt.Sprintf("Warning: Code %q is held by %s/holder", code, ns)) ||
 		!strings.Contains(out, "shortlink.links.shortlink.dev/second created") {
 		t.Errorf("kubectl apply of a held code = %v:\n%s", err, out)
 	}
+}
+
+// claimLater waits until a ShortLink created now is younger than holder. creationTimestamp has
+// whole seconds, and of two claims made in one second the lower UID is the older (DESIGN §3), so
+// a rival made in holder's second could rightly take the code.
+func claimLater(holder *linksv1.ShortLink) {
+	time.Sleep(time.Until(holder.CreationTimestamp.Add(1100 * time.Millisecond)))
 }
 
 func kubectlApply(t *testing.T, ns, manifest string) (string, error) {
