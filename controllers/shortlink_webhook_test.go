@@ -222,6 +222,37 @@ func TestWebhookWarnsOfAHeldCode(t *testing.T) {
 	}
 }
 
+// TestWebhookNeverBlocksMetadataOrDeletion: a link that a rule made later refuses still takes
+// a label, and is deleted: the operator's finalizer removal is an update the webhook must admit.
+func TestWebhookNeverBlocksMetadataOrDeletion(t *testing.T) {
+	ns := newNamespace(t)
+	host := "later-" + ns + ".example"
+	sl := create(t, onDomain(ns, "early", host, "early"))
+	open := createDomain(t, teamDomain("wh-later-"+ns, host, nil))
+	waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+	startWebhook(t, ns)
+	waitDenied(t, onDomain(ns, "probe", "unserved-"+ns+".example", "probe"))
+
+	cur := getDomain(t, open) // now the namespace may no longer publish on the host
+	cur.Spec.AllowedNamespaces = &linksv1.AllowedNamespaces{From: linksv1.NamespacesFromSelector,
+		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "nobody"}}}
+	if err := k8s.Update(context.Background(), cur); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, sl, metav1.ConditionFalse, linksv1.ReasonNotAllowed)
+	got.Labels = map[string]string{"campaign": "spring"}
+	if err := k8s.Update(context.Background(), got); err != nil {
+		t.Errorf("a label on a refused link = %v; want admitted", err)
+	}
+	if err := k8s.Delete(context.Background(), sl); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused link gone (its finalizer removed)", func() (bool, string) {
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(sl), &linksv1.ShortLink{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+}
+
 // TestKubectlApplyShowsDenialAndWarning runs kubectl as a person would: a refused link's
 // apply fails with the webhook's message, a held code's apply succeeds and prints Warning:.
 func TestKubectlApplyShowsDenialAndWarning(t *testing.T) {
