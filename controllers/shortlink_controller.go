@@ -133,7 +133,7 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 	switch {
 	case errors.As(err, &conflict):
 		r.setReady(sl, metav1.ConditionFalse, linksv1.ReasonCodeConflict,
-			fmt.Sprintf("Code %q is held by %s, which claimed it first", claim.code, conflict.Holder))
+			conflictMessage(claim.code, conflict.Holder))
 		sl.Status.ObservedGeneration = sl.Generation
 		return ctrl.Result{RequeueAfter: conflictRecheck}, nil
 	case store.IsUnavailable(err):
@@ -157,14 +157,8 @@ func (r *ShortLinkReconciler) reconcileNormal(ctx context.Context, sl *linksv1.S
 // The error is terminal: only a new spec or a new policy can change the outcome, and both
 // trigger a reconcile of their own.
 func (r *ShortLinkReconciler) refuse(ctx context.Context, sl *linksv1.ShortLink, claim claim, cause error) (ctrl.Result, error) {
-	reason := linksv1.ReasonInvalidTarget
-	switch {
-	case errors.Is(cause, errBlocked):
-		reason = linksv1.ReasonBlocked
-	case errors.Is(cause, errNotAllowed):
-		reason = linksv1.ReasonNotAllowed
-	}
-	r.setReady(sl, metav1.ConditionFalse, reason, cause.Error())
+	reason, message := refusal(cause)
+	r.setReady(sl, metav1.ConditionFalse, reason, message)
 	sl.Status.ObservedGeneration = sl.Generation
 	if err := r.release(ctx, sl, claim); err != nil {
 		if store.IsUnavailable(err) {
@@ -173,6 +167,24 @@ func (r *ShortLinkReconciler) refuse(ctx context.Context, sl *linksv1.ShortLink,
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, reconcile.TerminalError(cause)
+}
+
+// refusal is the Ready reason and message of a spec that cannot be served. The admission
+// webhook denies with the same message, so kubectl shows what the status would say.
+func refusal(cause error) (reason, message string) {
+	reason = linksv1.ReasonInvalidTarget
+	switch {
+	case errors.Is(cause, errBlocked):
+		reason = linksv1.ReasonBlocked
+	case errors.Is(cause, errNotAllowed):
+		reason = linksv1.ReasonNotAllowed
+	}
+	return reason, truncate(cause.Error(), maxMessage)
+}
+
+// conflictMessage is the CodeConflict message, and the admission webhook's warning.
+func conflictMessage(code, holder string) string {
+	return fmt.Sprintf("Code %q is held by %s, which claimed it first", code, holder)
 }
 
 // databaseUnavailable records the outage and retries later, backing off the longer it lasts:

@@ -60,9 +60,12 @@ func setProgress(sl *linksv1.ShortLink) {
 // unchanged reconcile leaves the status byte for byte as it was.
 func setCondition(sl *linksv1.ShortLink, typ string, status metav1.ConditionStatus, reason, msg string) {
 	meta.SetStatusCondition(&sl.Status.Conditions, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: truncate(msg, 1024), ObservedGeneration: sl.Generation,
+		Type: typ, Status: status, Reason: reason, Message: truncate(msg, maxMessage), ObservedGeneration: sl.Generation,
 	})
 }
+
+// maxMessage bounds a condition's message (the API allows 32768 bytes; a page of kubectl is plenty).
+const maxMessage = 1024
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

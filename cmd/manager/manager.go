@@ -31,6 +31,7 @@ import (
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
 	"github.com/shortlink-dev/shortlink/controllers"
+	"github.com/shortlink-dev/shortlink/internal/webhookcert"
 )
 
 // newManager wires the reconciler, the leader-only jobs, the policy watcher and metrics.
@@ -47,6 +48,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
+	certs := &webhookcert.Source{}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:           scheme,
 		Metrics:          metricsserver.Options{BindAddress: o.metricsAddr},
@@ -59,6 +61,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 		// No probe server of its own: serveProbes answers from before the database is migrated.
 		HealthProbeBindAddress: "0",
 		Cache:                  controllers.CacheOptions(o.resyncInterval),
+		WebhookServer:          o.webhook.server(certs),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -83,6 +86,9 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	}
 	if err := r.SetupWithManager(ctx, mgr, o.maxConcurrent, policy.changed); err != nil {
 		return nil, fmt.Errorf("set up reconciler: %w", err)
+	}
+	if err := o.webhook.addWebhook(mgr, certs, r); err != nil {
+		return nil, err
 	}
 	domains := &controllers.ShortLinkDomainReconciler{Client: mgr.GetClient(), Store: d.store, Site: o.site}
 	if err := domains.SetupWithManager(mgr); err != nil {

@@ -54,6 +54,7 @@ type options struct {
 	leaderElectionNS   string
 	gcMaxDeletes       int
 	policyPollInterval time.Duration
+	webhook            webhookOptions
 }
 
 func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (options, error) {
@@ -83,6 +84,7 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	f.Bool(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles and runs the jobs")
 	f.String(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
 	f.Duration(&o.policyPollInterval, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")
+	o.webhook.bind(&f)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,7 +113,7 @@ func (o *options) validate() error {
 		return err
 	}
 	o.site = site
-	return nil
+	return o.webhook.validate()
 }
 
 // installation is what the reconciler and the visits rollup know of this installation.
