@@ -26,10 +26,17 @@ import (
 )
 
 // Renice sets the CPU niceness of PostgreSQL, PgBouncer and Redis, as started, and of every
-// process they have started: PostgreSQL's auxiliary processes and backends. A backend forked
-// later inherits its postmaster's niceness. In a cluster these servers run on other machines;
-// a benchmark of the redirector's latency can then keep them from taking the cores it shares
-// with them here. Raising niceness needs no privilege; lowering it again does (root).
+// process they have started: PostgreSQL's auxiliary processes and backends. In a cluster these
+// servers run on other machines; a benchmark of the redirector's latency can then keep them
+// from taking the cores it shares with them here. Raising niceness needs no privilege;
+// lowering it again does (root).
+//
+// With the kernel's autogroups on (sched_autogroup_enabled, as on this project's machines), a
+// process's niceness weighs only against processes of its own session, and each PostgreSQL
+// child starts a session of its own (setsid): for those, Renice sets the niceness of their
+// autogroup too (/proc/<pid>/autogroup), which is what weighs against the caller's processes.
+// A backend forked later inherits its postmaster's niceness but starts an autogroup at the
+// default: call Renice again once the connections a measurement uses are open.
 func (e *Env) Renice(nice int) error {
 	var errs []error
 	for _, p := range []*process{e.postgresProc(), e.pgbouncerProc(), e.redisProc()} {
@@ -77,8 +84,37 @@ func reniceTree(pid, nice int) error {
 		if err := syscall.Setpriority(syscall.PRIO_PROCESS, p, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
 			errs = append(errs, fmt.Errorf("renice %d: %w", p, err))
 		}
+		errs = append(errs, reniceAutogroup(p, nice))
 	}
 	return errors.Join(errs...)
+}
+
+// reniceAutogroup sets the niceness of pid's autogroup when it is not the caller's own: ours
+// holds the processes being measured, which must keep their priority.
+func reniceAutogroup(pid, nice int) error {
+	path := "/proc/" + strconv.Itoa(pid) + "/autogroup"
+	theirs, err := autogroupOf(path)
+	if err != nil {
+		return nil // autogroups off, or the process is gone: nothing to do
+	}
+	ours, err := autogroupOf("/proc/self/autogroup")
+	if err != nil || ours == theirs {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(strconv.Itoa(nice)), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("renice the autogroup of %d: %w", pid, err)
+	}
+	return nil
+}
+
+// autogroupOf reads which autogroup a /proc/<pid>/autogroup names: "/autogroup-29160 nice 0".
+func autogroupOf(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	name, _, _ := strings.Cut(string(data), " ")
+	return name, nil
 }
 
 // childrenByParent maps each running process to its children, from /proc.

@@ -56,6 +56,15 @@ func TestReniceReachesEveryServerProcess(t *testing.T) {
 			t.Errorf("%s (pid %d): nice %d, want 10", name, pid, got)
 		}
 	}
+	// Each backend leads a session of its own, so its autogroup's niceness is what weighs
+	// against ours; where the kernel keeps autogroups, Renice must have set it.
+	if group, err := os.ReadFile("/proc/" + strconv.Itoa(before.pid) + "/autogroup"); err == nil {
+		if !strings.HasSuffix(strings.TrimSpace(string(group)), " nice 10") {
+			t.Errorf("a backend started before: autogroup %q, want nice 10", strings.TrimSpace(string(group)))
+		}
+	} else {
+		t.Logf("no autogroups here (%v): only process niceness checked", err)
+	}
 	_ = before.conn.Close(ctx)
 }
 

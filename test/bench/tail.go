@@ -85,7 +85,8 @@ func (r *redirectRun) tail(ctx context.Context) ([]Result, error) {
 }
 
 // nicedRun starts PostgreSQL, PgBouncer and Redis of their own, loads the tail's links into
-// them as newRedirectRun does, and renices them; the bare server is shared, as it uses none.
+// them as newRedirectRun does, and renices them (openLoops renices again after its warm-up);
+// the bare server is shared, as it uses none.
 func (r *redirectRun) nicedRun(ctx context.Context) (*redirectRun, error) {
 	env, err := localenv.Start(ctx, localenv.Options{PgBouncer: true, Redis: true})
 	if err != nil {
@@ -124,18 +125,27 @@ func (r *redirectRun) bareRate(ctx context.Context, script string) (float64, err
 type latency struct{ p50, p99 float64 }
 
 // openLoops drives each server in turn at rate, round after round (A B C A B C …, after a
-// warm-up of each), and returns each one's medians, so all see the same background load.
+// warm-up of each), and returns each one's medians, so all see the same background load. The
+// rounds are short and many (three times the step's pairs, half as long): on this shared
+// machine a burst of other work lasting seconds lands on one server's round, and the median
+// over many rounds leaves it out.
 func (r *redirectRun) openLoops(ctx context.Context, rate float64, servers []*server) ([]latency, error) {
 	paths := codes(tailLinks)
+	round := r.runFor / 2
 	for _, s := range servers {
-		if _, _, err := openLoop(ctx, s.url, benchHost, paths, rate, r.runFor/2); err != nil {
+		if _, _, err := openLoop(ctx, s.url, benchHost, paths, rate, round); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
+	// Again, now that the warm-up has made PgBouncer open its server connections: each new
+	// backend starts an autogroup of its own at the default niceness (localenv.Env.Renice).
+	if err := r.env.Renice(backendNice); err != nil {
+		return nil, err
+	}
 	p50s, p99s := make([][]float64, len(servers)), make([][]float64, len(servers))
-	for range r.pairs {
+	for range 3 * r.pairs {
 		for i, s := range servers {
-			p50, p99, err := openLoop(ctx, s.url, benchHost, paths, rate, r.runFor)
+			p50, p99, err := openLoop(ctx, s.url, benchHost, paths, rate, round)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
