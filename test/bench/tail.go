@@ -121,8 +121,9 @@ func (r *redirectRun) bareRate(ctx context.Context, script string) (float64, err
 	return median(rates), nil
 }
 
-// latency is the median over rounds of one server's open-loop percentiles.
-type latency struct{ p50, p99 float64 }
+// latency is the median over rounds of one server's open-loop percentiles, and of the time its
+// threads waited for a CPU while runnable, per request: what a CPU profile cannot show.
+type latency struct{ p50, p99, waitUs float64 }
 
 // openLoops drives each server in turn at rate, round after round (A B C A B C …, after a
 // warm-up of each), and returns each one's medians, so all see the same background load. The
@@ -142,21 +143,68 @@ func (r *redirectRun) openLoops(ctx context.Context, rate float64, servers []*se
 	if err := r.env.Renice(backendNice); err != nil {
 		return nil, err
 	}
-	p50s, p99s := make([][]float64, len(servers)), make([][]float64, len(servers))
+	rounds := make([][]latency, len(servers))
 	for range 3 * r.pairs {
 		for i, s := range servers {
-			p50, p99, err := openLoop(ctx, s.url, benchHost, paths, rate, round)
+			l, err := openLoopRound(ctx, s, paths, rate, round)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", s.name, err)
+				return nil, err
 			}
-			p50s[i], p99s[i] = append(p50s[i], p50), append(p99s[i], p99)
+			rounds[i] = append(rounds[i], l)
 		}
 	}
 	out := make([]latency, len(servers))
-	for i := range servers {
-		out[i] = latency{p50: median(p50s[i]), p99: median(p99s[i])}
+	for i, ls := range rounds {
+		pick := func(f func(latency) float64) float64 {
+			xs := make([]float64, len(ls))
+			for j, l := range ls {
+				xs[j] = f(l)
+			}
+			return median(xs)
+		}
+		out[i] = latency{p50: pick(func(l latency) float64 { return l.p50 }), p99: pick(func(l latency) float64 { return l.p99 }),
+			waitUs: pick(func(l latency) float64 { return l.waitUs })}
 	}
 	return out, nil
+}
+
+// openLoopRound is one open-loop run of s, with the run-queue wait of its threads meanwhile.
+func openLoopRound(ctx context.Context, s *server, paths []string, rate float64, d time.Duration) (latency, error) {
+	before, err := runQueueWait(s.proc.Pid())
+	if err != nil {
+		return latency{}, err
+	}
+	p50, p99, err := openLoop(ctx, s.url, benchHost, paths, rate, d)
+	if err != nil {
+		return latency{}, fmt.Errorf("%s: %w", s.name, err)
+	}
+	after, err := runQueueWait(s.proc.Pid())
+	if err != nil {
+		return latency{}, err
+	}
+	return latency{p50: p50, p99: p99, waitUs: float64((after - before).Microseconds()) / (rate * d.Seconds())}, nil
+}
+
+// runQueueWait is how long pid's threads have waited runnable for a CPU, summed: the second
+// field of /proc/<pid>/task/<tid>/schedstat. A thread that exited takes its share with it,
+// which the Go runtime's long-lived threads rarely do.
+func runQueueWait(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("threads of %d: %v", pid, err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(t) //nolint:gosec // /proc paths we built
+		if err != nil {
+			continue // the thread exited
+		}
+		if f := strings.Fields(string(data)); len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			total += time.Duration(ns)
+		}
+	}
+	return total, nil
 }
 
 // profileOpenLoop records a CPU profile of s while the open loop drives it at rate, into
@@ -192,7 +240,8 @@ func tailResult(stats string, ours, bare latency, bareRate, most, load float64) 
 		RPS:  bareRate / 2, P50ms: ours.p50, P99ms: ours.p99,
 		Baseline: "bare net/http 302, same rate and generator", BaselineRPS: bareRate, Ratio: ratio,
 		Goal: fmt.Sprintf("p99 ≤ %.1f × bare's", most), Met: ratio <= most,
-		Details: map[string]float64{"bare_p50_ms": bare.p50, "bare_p99_ms": bare.p99, "load_average_1m": load},
+		Details: map[string]float64{"bare_p50_ms": bare.p50, "bare_p99_ms": bare.p99, "load_average_1m": load,
+			"runqueue_wait_us_per_req": ours.waitUs, "bare_runqueue_wait_us_per_req": bare.waitUs},
 	}
 }
 
