@@ -287,7 +287,7 @@ func createResult(name string, a, b sample, baseline string) Result {
 	return Result{
 		Name: name, RPS: a.rps, P50ms: a.p50ms, P99ms: a.p99ms, CPUusPerReq: a.cpuUsPerReq,
 		Baseline: baseline, BaselineRPS: b.rps, Ratio: ratio, Goal: "≥ 0.8 × baseline links/s", Met: ratio >= 0.8,
-		Details: map[string]float64{"baseline_cpu_us_per_link": b.cpuUsPerReq, "baseline_p99_ms": b.p99ms, "load_average_1m": loadAverage()},
+		Details: map[string]float64{"baseline_cpu_us_per_link": b.cpuUsPerReq, "baseline_p99_ms": b.p99ms, loadAverageKey: loadAverage()},
 	}
 }
 

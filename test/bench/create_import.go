@@ -78,7 +78,7 @@ func (c *createRun) importLinks(ctx context.Context) ([]Result, error) {
 		RPS:  float64(created) / took.Seconds(), Goal: "≤ 60 s, every link stored",
 		Met: took <= time.Minute && created == n && added == int64(n),
 		Details: map[string]float64{"seconds": took.Seconds(), "links_created": float64(created), "rows_added": float64(added),
-			"load_average_1m": loadAverage()},
+			loadAverageKey: loadAverage()},
 	}}, nil
 }
 

@@ -240,10 +240,13 @@ func tailResult(stats string, ours, bare latency, bareRate, most, load float64) 
 		RPS:  bareRate / 2, P50ms: ours.p50, P99ms: ours.p99,
 		Baseline: "bare net/http 302, same rate and generator", BaselineRPS: bareRate, Ratio: ratio,
 		Goal: fmt.Sprintf("p99 ≤ %.1f × bare's", most), Met: ratio <= most,
-		Details: map[string]float64{"bare_p50_ms": bare.p50, "bare_p99_ms": bare.p99, "load_average_1m": load,
+		Details: map[string]float64{"bare_p50_ms": bare.p50, "bare_p99_ms": bare.p99, loadAverageKey: load,
 			"runqueue_wait_us_per_req": ours.waitUs, "bare_runqueue_wait_us_per_req": bare.waitUs},
 	}
 }
+
+// loadAverageKey names loadAverage in a result's details.
+const loadAverageKey = "load_average_1m"
 
 // loadAverage is the machine's one-minute load average, reported beside figures measured on a
 // shared machine; 0 when it cannot be read.

@@ -132,6 +132,11 @@ type baseline struct {
 	next   atomic.Int64
 }
 
+// codeAnswer is a single create's answer: the code stored.
+type codeAnswer struct {
+	Code string `json:"code"`
+}
+
 type link struct {
 	Target string `json:"target"`
 }
@@ -152,7 +157,7 @@ func (b *baseline) create(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"code": code})
+	writeJSON(w, http.StatusCreated, codeAnswer{Code: code})
 }
 
 func (b *baseline) batch(w http.ResponseWriter, r *http.Request) {

@@ -55,7 +55,7 @@ func (s *sameSQL) create(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"code": row.Code})
+	writeJSON(w, http.StatusCreated, codeAnswer{Code: row.Code})
 }
 
 func (s *sameSQL) batch(w http.ResponseWriter, r *http.Request) {
