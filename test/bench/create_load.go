@@ -43,12 +43,6 @@ func (l *postLoad) client() *http.Client {
 	return &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: l.workers}}
 }
 
-// probe sends one request and returns its status, to see whether the endpoint exists.
-func (l *postLoad) probe(ctx context.Context, baseURL string) (int, error) {
-	status, _, _, err := l.post(ctx, l.client(), baseURL)
-	return status, err
-}
-
 // run drives baseURL for d; requests counts links stored, rps links a second, and the
 // percentiles are of request latency. Any answer but want ends the run with an error.
 func (l *postLoad) run(ctx context.Context, baseURL string, d time.Duration) (wrkResult, error) {

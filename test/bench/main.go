@@ -50,7 +50,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	smoke := fs.Bool("smoke", false, "a short run that checks the benchmarks work; goals are not enforced")
 	out := fs.String("out", "bin/bench/results.json", "where to write the results")
 	only := fs.String("only", "", "run only the scenarios whose name contains this")
-	steps := fs.String("steps", "", "run only these redirector steps, comma-separated: hot, realistic, redis-tier, postgres-tier, visits, million")
+	steps := fs.String("steps", "", "run only these steps, comma-separated: the redirector's hot, realistic, redis-tier, "+
+		"postgres-tier, visits, million, tail; the create API's single, batch, import")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func redirectorScenarios(ctx context.Context, h *harness) ([]Result, error) {
 		name string
 		run  func(context.Context) ([]Result, error)
 	}{{"hot", r.hot}, {"realistic", r.realistic}, {"redis-tier", r.redisTier}, {"postgres-tier", r.postgresTier}, {"visits", r.visitsExact},
-		{"million", r.million}}
+		{"million", r.million}, {"tail", r.tail}}
 	for _, step := range steps {
 		if !h.runsStep(step.name) {
 			continue
@@ -53,8 +53,7 @@ func redirectorScenarios(ctx context.Context, h *harness) ([]Result, error) {
 }
 
 // hot: 1,000 links, uniformly random, all in memory, stats on — against the bare 302 server;
-// then the same with stats off (the cost of counting), and open-loop latency at half of the
-// bare server's rate.
+// then the same with stats off (the cost of counting). Open-loop latency is the tail step's.
 func (r *redirectRun) hot(ctx context.Context) ([]Result, error) {
 	script, err := writeScript(r.env.RunDir, "hot", 1000, false)
 	if err != nil {
@@ -79,26 +78,13 @@ func (r *redirectRun) hot(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	defer func() { _ = off.proc.Stop() }()
-	// The generator runs on the same two cores; measuring the bare server the same way shows
-	// how much of the tail is the generator's own, and the redirector with stats off how much
-	// is the stats flushes (PostgreSQL's share of the cores included).
-	var p50, p99 [3]float64 // ours, bare, stats off
-	for i, srv := range []*server{on, r.bare, off} {
-		if p50[i], p99[i], err = openLoop(ctx, srv.url, benchHost, codes(1000), b.rps/2, 2*r.runFor); err != nil {
-			return nil, err
-		}
-	}
-	latency := Result{Name: fmt.Sprintf("redirect hot: open loop at %.0f req/s (half the bare rate)", b.rps/2),
-		RPS: b.rps / 2, P50ms: p50[0], P99ms: p99[0], Baseline: "bare net/http 302, same rate", BaselineRPS: b.rps,
-		Goal: "p99 ≤ 1 ms", Met: p99[0] <= 1,
-		Details: map[string]float64{"bare_p99_ms": p99[1], "stats_off_p99_ms": p99[2]}}
 	a2, b2, err := r.compare(ctx, on, off, script)
 	if err != nil {
 		return nil, err
 	}
 	stats := result("stats cost: hot, stats on vs off", a2, b2, "the redirector with stats off",
 		"cpu/req ≤ 1.07 × stats off", a2.cpuUsPerReq <= 1.07*b2.cpuUsPerReq)
-	return []Result{hot, latency, stats}, nil
+	return []Result{hot, stats}, nil
 }
 
 // realistic: Zipf over 100,000 links with an in-process cache of 10,000 entries.
