@@ -50,6 +50,7 @@ type options struct {
 	kubeAPIBurst       int
 	metricsAddr        string
 	probeAddr          string
+	pprofAddr          string
 	leaderElect        bool
 	leaderElectionNS   string
 	gcMaxDeletes       int
@@ -80,6 +81,7 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	f.Int(&o.kubeAPIBurst, "kube-api-burst", 100, "burst of queries to the API server")
 	f.String(&o.metricsAddr, "metrics-bind-address", ":8080", "address of /metrics; 0 disables it")
 	f.String(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.String(&o.pprofAddr, "pprof-bind-address", "0", "address of /debug/pprof/ for CPU and heap profiles; 0 (default) disables it")
 	f.Bool(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles and runs the jobs")
 	f.String(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
 	f.Duration(&o.policyPollInterval, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")
