@@ -266,9 +266,10 @@ func (o *operatorRun) createLinks(ctx context.Context) error {
 	return <-errs
 }
 
-// waitConverged waits until every link has its row, its Redis key and Ready=True. The manager's
-// shortlink_links{condition="ready"} says when to look; one paginated list then confirms it on
-// the API server. Watching 100,000 objects from here would take CPU from what is measured.
+// waitConverged waits until every link has its row, its Redis key, Ready=True and Cached=True.
+// The manager's shortlink_links{condition="ready"} says when to look; one paginated list then
+// confirms it on the API server. Watching 100,000 objects from here would take CPU from what
+// is measured.
 func (o *operatorRun) waitConverged(ctx context.Context) error {
 	return devenv.Poll(ctx, 20*time.Minute, "convergence", func() (bool, error) {
 		ready, err := o.managerMetric(`shortlink_links`, `condition="ready"`)
@@ -289,7 +290,7 @@ func (o *operatorRun) waitConverged(ctx context.Context) error {
 	})
 }
 
-// readyOnAPIServer counts the bench's ShortLinks whose status says Ready=True.
+// readyOnAPIServer counts the bench's ShortLinks whose status says Ready=True and Cached=True.
 func (o *operatorRun) readyOnAPIServer(ctx context.Context) (int, error) {
 	n, cont := 0, ""
 	for {
@@ -298,7 +299,10 @@ func (o *operatorRun) readyOnAPIServer(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("list shortlinks: %w", err)
 		}
 		for i := range list.Items {
-			if meta.IsStatusConditionTrue(list.Items[i].Status.Conditions, linksv1.ConditionReady) {
+			// Cached too: a Redis write that timed out (Cached=False) is retried, and the retry
+			// writes status again; such a link has not converged yet.
+			c := list.Items[i].Status.Conditions
+			if meta.IsStatusConditionTrue(c, linksv1.ConditionReady) && meta.IsStatusConditionTrue(c, linksv1.ConditionCached) {
 				n++
 			}
 		}
