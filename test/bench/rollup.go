@@ -22,7 +22,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,9 +43,6 @@ type rollupRun struct {
 	redirector string // base URL
 }
 
-// liveHost is the domain the scenario serves; waitLocation asks for it.
-const liveHost = "localhost"
-
 // rollupScenario creates N ShortLinks, starts a redirector and a load generator visiting all
 // of them, and while the rollup runs (a short interval, so that several passes fall in the
 // run) times kubectl-patch-style target changes of one more link until the redirector serves
@@ -59,7 +55,7 @@ func rollupScenario(ctx context.Context, h *harness) ([]Result, error) {
 		r.interval, r.rate, r.trials, r.links = 2*time.Second, 100, 3, 200
 	}
 	// The shipped defaults but for the interval; the rollup's own rate limit is the default 5/s.
-	r.managerEnv = []string{"VISITS_SYNC_INTERVAL=" + r.interval.String(), "DEFAULT_DOMAIN=" + liveHost}
+	r.managerEnv = []string{"VISITS_SYNC_INTERVAL=" + r.interval.String()}
 	if err := r.start(ctx, localenv.Options{Kube: true, Postgres: true, PgBouncer: true, Redis: true}); err != nil {
 		return nil, err
 	}
@@ -82,7 +78,7 @@ func (r *rollupRun) measure(ctx context.Context) ([]Result, error) {
 	if err := r.k8s.Create(ctx, live); err != nil {
 		return nil, err
 	}
-	if err := waitLocation(ctx, []string{r.redirector}, "https://example.com/v0", time.Minute); err != nil {
+	if err := waitLocation(ctx, []string{r.redirector}, benchHost, "https://example.com/v0"); err != nil {
 		return nil, err
 	}
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -145,7 +141,7 @@ func (r *rollupRun) applyToLive(ctx context.Context, live *linksv1.ShortLink) ([
 		if err := r.k8s.Patch(ctx, live, patch); err != nil {
 			return nil, fmt.Errorf("patch live: %w", err)
 		}
-		if err := waitLocation(ctx, []string{r.redirector}, target, time.Minute); err != nil {
+		if err := waitLocation(ctx, []string{r.redirector}, benchHost, target); err != nil {
 			return nil, err
 		}
 		took = append(took, time.Since(start).Seconds())
@@ -154,19 +150,14 @@ func (r *rollupRun) applyToLive(ctx context.Context, live *linksv1.ShortLink) ([
 	return took, nil
 }
 
+// startRedirector runs cmd/redirector as the redirector scenarios do, on benchHost.
 func (r *rollupRun) startRedirector(ctx context.Context) error {
-	addr, metrics := freeAddr(), freeAddr()
-	args := []string{
-		"--listen-address", addr, "--metrics-address", metrics,
-		"--database-url", r.env.PgBouncer.URL("postgres"), "--redis-url", r.env.Redis.URL(),
-		"--default-domain", liveHost, "--log-level", "warn",
-	}
-	p, err := r.env.StartProcess("redirector", filepath.Join(r.h.binDir, "redirector"), args, nil)
+	s, err := (&redirectRun{h: r.h, env: r.env}).startRedirector(ctx, "redirector")
 	if err != nil {
 		return err
 	}
-	r.redirector = "http://" + addr
-	return waitHTTP(ctx, p, r.redirector+"/_/readyz")
+	r.redirector = s.url
+	return nil
 }
 
 // spreadVisits sends r.rate GETs a second from a browser's User-Agent (people's visits, which
@@ -210,7 +201,7 @@ func (r *rollupRun) visit(ctx context.Context, hc *http.Client, n int) bool {
 	if err != nil {
 		return false
 	}
-	req.Host = liveHost
+	req.Host = benchHost
 	req.Header.Set("User-Agent", benchUserAgent)
 	resp, err := hc.Do(req)
 	if err != nil {
