@@ -188,6 +188,41 @@ func TestOldestClaimHoldsTheCodeAndTheNextTakesOver(t *testing.T) {
 	}
 }
 
+// A new link's first sync is told by its status alone, with no event: an event is an API
+// write, one per link of an import. Transitions still are told: a link that takes a code
+// over after a conflict gets its Synced event.
+func TestFirstSyncEmitsNoEventButATakeoverDoes(t *testing.T) {
+	ns := newNamespace(t)
+	code := "evt-" + ns
+	holder := create(t, shortLink(ns, "holder", linksv1.ShortLinkSpec{Target: "https://a.example.com/", Code: code}))
+	waitReady(t, holder, metav1.ConditionTrue, linksv1.ReasonSynced)
+	time.Sleep(1100 * time.Millisecond) // creationTimestamp has a resolution of one second
+	rival := create(t, shortLink(ns, "rival", linksv1.ShortLinkSpec{Target: "https://b.example.com/", Code: code}))
+	waitReady(t, rival, metav1.ConditionFalse, linksv1.ReasonCodeConflict)
+	if err := k8s.Delete(context.Background(), holder); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, rival, metav1.ConditionTrue, linksv1.ReasonSynced)
+	var evs eventsv1.EventList
+	// Events are sent in order: once the takeover's is there, the holder's would be too.
+	waitFor(t, "a Synced event on the rival that took the code over", func() (bool, string) {
+		if err := k8s.List(context.Background(), &evs, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, ev := range evs.Items {
+			if ev.Regarding.Name == "rival" && ev.Reason == linksv1.ReasonSynced && ev.Type == "Normal" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events, none a Synced on the rival", len(evs.Items))
+	})
+	for _, ev := range evs.Items {
+		if ev.Regarding.Name == "holder" {
+			t.Errorf("the holder's first sync made an event: %s %s %q", ev.Type, ev.Reason, ev.Note)
+		}
+	}
+}
+
 // A code made through the create API is held like any other: a ShortLink claiming it later
 // waits with CodeConflict naming api, and the API's link keeps redirecting where it did.
 func TestShortLinkClaimingAnAPIMadeCodeConflicts(t *testing.T) {

@@ -75,7 +75,9 @@ func truncate(s string, n int) string {
 }
 
 // recordTransition emits an event when Ready changes reason — sparingly: not on every
-// reconcile, and not for database outages, which would flood every object at once.
+// reconcile, not for database outages, which would flood every object at once, and not for
+// a new link's first sync, the expected outcome that status already tells: an event is an
+// API write, and an import of 100,000 links would make 100,000 of them.
 func (r *ShortLinkReconciler) recordTransition(orig, sl *linksv1.ShortLink) {
 	if r.Recorder == nil {
 		return
@@ -85,6 +87,9 @@ func (r *ShortLinkReconciler) recordTransition(orig, sl *linksv1.ShortLink) {
 		return
 	}
 	before := meta.FindStatusCondition(orig.Status.Conditions, linksv1.ConditionReady)
+	if before == nil && now.Status == metav1.ConditionTrue {
+		return
+	}
 	if before != nil && before.Reason == now.Reason {
 		return
 	}

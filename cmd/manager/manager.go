@@ -52,6 +52,7 @@ func newManager(ctx context.Context, o options, d *deps) (manager.Manager, error
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:           scheme,
 		Metrics:          metricsserver.Options{BindAddress: o.metricsAddr},
+		PprofBindAddress: o.pprofAddr,
 		LeaderElection:   o.leaderElect,
 		LeaderElectionID: "shortlink-manager.links.shortlink.dev",
 		// A manager stopping cleanly hands the lease over at once instead of leaving the others

@@ -50,6 +50,7 @@ type options struct {
 	kubeAPIBurst       int
 	metricsAddr        string
 	probeAddr          string
+	pprofAddr          string
 	leaderElect        bool
 	leaderElectionNS   string
 	gcMaxDeletes       int
@@ -76,11 +77,12 @@ func parseOptions(args []string, getenv func(string) string, fs *flag.FlagSet) (
 	f.Duration(&o.maintInterval, "maintenance-interval", time.Hour, "how often visit_logs partitions and tombstones are maintained")
 	f.Duration(&o.visitRetention, "visit-log-retention", 90*24*time.Hour, "visit_logs partitions and visit_hours counts older than this are dropped")
 	f.Duration(&o.tombstoneKeep, "tombstone-retention", 48*time.Hour, "deleted links' tombstones are kept this long (longer than any cache TTL)")
-	f.Int(&o.maxConcurrent, "max-concurrent-reconciles", 4, "ShortLinks reconciled in parallel")
-	f.Float64(&o.kubeAPIQPS, "kube-api-qps", 50, "queries per second to the API server")
-	f.Int(&o.kubeAPIBurst, "kube-api-burst", 100, "burst of queries to the API server")
+	f.Int(&o.maxConcurrent, "max-concurrent-reconciles", 32, "ShortLinks reconciled in parallel")
+	f.Float64(&o.kubeAPIQPS, "kube-api-qps", 1000, "queries per second to the API server")
+	f.Int(&o.kubeAPIBurst, "kube-api-burst", 2000, "burst of queries to the API server")
 	f.String(&o.metricsAddr, "metrics-bind-address", ":8080", "address of /metrics; 0 disables it")
 	f.String(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.String(&o.pprofAddr, "pprof-bind-address", "0", "address of /debug/pprof/ for CPU and heap profiles; 0 (default) disables it")
 	f.Bool(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles and runs the jobs")
 	f.String(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
 	f.Duration(&o.policyPollInterval, "blocklist-poll-interval", 5*time.Second, "how often the blocklist file is checked for changes")

@@ -59,6 +59,7 @@ type scenario struct {
 func scenarios() []scenario {
 	return []scenario{
 		{name: "operator", binaries: []string{"./cmd/manager"}, run: operatorScenario},
+		{name: "operator-rollup", binaries: []string{"./cmd/manager", "./cmd/redirector"}, run: rollupScenario}, //nolint:goconst // the list reads best spelled out
 		{name: "redirector", binaries: []string{"./cmd/redirector", "./test/bench/baseline"}, run: redirectorScenarios},
 		{name: "platform", run: liveScenario},
 		{name: "create", binaries: []string{"./cmd/redirector", "./test/bench/createbaseline"}, run: createScenarios},

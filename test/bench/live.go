@@ -46,7 +46,7 @@ func liveScenario(ctx context.Context, h *harness) ([]Result, error) {
 		return nil, err
 	}
 	one := []string{"http://" + p.RedirectorAddr}
-	if err := waitLocation(ctx, one, "https://example.com/v0", time.Minute); err != nil {
+	if err := waitLocation(ctx, one, "localhost", "https://example.com/v0"); err != nil {
 		return nil, err
 	}
 	trials := 20
@@ -82,7 +82,7 @@ func applyToLive(ctx context.Context, p *devenv.Platform, urls []string, trials 
 		if _, err := p.Kubectl(ctx, nil, "patch", "shortlink", "live", "-n", "default", "--type=merge", "-p", patch); err != nil {
 			return nil, err
 		}
-		if err := waitLocation(ctx, urls, target, time.Minute); err != nil {
+		if err := waitLocation(ctx, urls, "localhost", target); err != nil {
 			return nil, err
 		}
 		took = append(took, time.Since(start).Seconds())
@@ -90,8 +90,10 @@ func applyToLive(ctx context.Context, p *devenv.Platform, urls []string, trials 
 	return took, nil
 }
 
-// waitLocation polls every url with HEAD (not counted as a visit) until all answer target.
-func waitLocation(ctx context.Context, urls []string, target string, timeout time.Duration) error {
+// waitLocation polls every url with HEAD (not counted as a visit) for /live on host until
+// all answer target, for at most a minute.
+func waitLocation(ctx context.Context, urls []string, host, target string) error {
+	const timeout = time.Minute
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	pending := append([]string(nil), urls...)
 	deadline := time.Now().Add(timeout)
@@ -100,7 +102,7 @@ func waitLocation(ctx context.Context, urls []string, target string, timeout tim
 			return fmt.Errorf("%v did not serve %s within %s", pending, target, timeout)
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodHead, pending[0]+"/live", nil)
-		req.Host = "localhost"
+		req.Host = host
 		resp, err := client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)

@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,39 +32,46 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/devenv"
 )
 
-// measureResync waits for one full resync of every link after convergence and counts what it
-// wrote: rows of urls (physical row versions and the version sequence), Redis write commands,
-// and apiserver writes. Nothing changed, so all must be zero.
-func (o *operatorRun) measureResync(ctx context.Context) (Result, error) {
+// measureResync restarts the manager, which reconciles every link again from a fresh cache
+// (a resync forced at once, rather than waiting out the ten-minute --resync-interval), and
+// counts what that wrote: rows of urls (physical row versions and the version sequence), Redis
+// write commands and apiserver writes. Nothing changed, so all must be zero. It also returns
+// the restarted manager's peak RSS: listing every ShortLink at start is a peak of its own.
+func (o *operatorRun) measureResync(ctx context.Context) (Result, float64, error) {
 	time.Sleep(2 * time.Second) // let in-flight status patches land
 	before, err := o.writeCounters(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, 0, err
 	}
 	rowsBefore, err := o.rowVersions(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, 0, err
 	}
-	reconciles, err := o.managerReconciles()
-	if err != nil {
-		return Result{}, err
+	if err := o.manager.Stop(); err != nil {
+		return Result{}, 0, fmt.Errorf("stop manager: %w", err)
 	}
-	target := reconciles + float64(o.links)
-	err = devenv.Poll(ctx, 3*o.resync+time.Minute, "one resync of every link", func() (bool, error) {
+	if err := o.startManager(ctx); err != nil {
+		return Result{}, 0, err
+	}
+	err = devenv.Poll(ctx, 20*time.Minute, "one reconcile of every link after a restart", func() (bool, error) {
 		n, err := o.managerReconciles()
-		return n >= target, err
+		return n >= float64(o.links), err
 	})
 	if err != nil {
-		return Result{}, err
+		return Result{}, 0, err
 	}
 	time.Sleep(2 * time.Second)
 	after, err := o.writeCounters(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, 0, err
 	}
 	rowsAfter, err := o.rowVersions(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, 0, err
+	}
+	rss, err := peakRSSMB(o.manager.Pid())
+	if err != nil {
+		return Result{}, 0, err
 	}
 	d := map[string]float64{"postgres_rows_writes": changedRows(rowsBefore, rowsAfter)}
 	total := d["postgres_rows_writes"]
@@ -71,10 +79,105 @@ func (o *operatorRun) measureResync(ctx context.Context) (Result, error) {
 		d[k+"_writes"] = v - before[k]
 		total += v - before[k]
 	}
-	last, _ := o.managerReconciles()
-	d["reconciles"] = last - reconciles
-	return Result{Name: fmt.Sprintf("operator: resync of %d unchanged links", o.links),
-		Goal: "0 writes to PostgreSQL, Redis and the apiserver", Met: total == 0, Details: d}, nil
+	d["reconciles"], _ = o.managerReconciles()
+	return Result{Name: fmt.Sprintf("operator: resync of %d unchanged links (manager restarted)", o.links),
+		Goal: "0 writes to PostgreSQL, Redis and the apiserver", Met: total == 0, Details: d}, rss, nil
+}
+
+// profileConvergence takes a CPU profile of the manager while it works through the creates
+// (30 s in a full run, 2 s in a smoke run) and writes it to bin/bench/operator-<links>.cpu.pprof,
+// for `go tool pprof -top`. The channel yields the outcome once the profile is written.
+func (o *operatorRun) profileConvergence(ctx context.Context) <-chan error {
+	secs := 30
+	if o.h.smoke {
+		secs = 2
+	}
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", o.pprofAddr, secs)
+		path := filepath.Join(o.h.binDir, fmt.Sprintf("operator-%d.cpu.pprof", o.links))
+		done <- saveURL(ctx, url, path)
+	}()
+	return done
+}
+
+func saveURL(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile manager: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile manager: %s", resp.Status)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("profile manager: %w", err)
+	}
+	return os.WriteFile(path, body, 0o644) //nolint:gosec // a profile, for people to read
+}
+
+// cost is what the manager and the API server had spent at one moment: CPU seconds, and
+// the summed durations and counts of reconciles and of the API server's writes on ShortLinks.
+type cost struct {
+	managerCPU, apiserverCPU               float64
+	reconcileSum, reconcileCount           float64
+	apiserverWriteSum, apiserverWriteCount float64
+}
+
+func (o *operatorRun) costs(ctx context.Context) (cost, error) {
+	var c cost
+	body, err := o.kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return c, fmt.Errorf("read apiserver metrics: %w", err)
+	}
+	api := string(body)
+	c.apiserverCPU = plainMetric(api, "process_cpu_seconds_total")
+	isWrite := func(l string) bool {
+		return strings.Contains(l, `resource="shortlinks"`) && (strings.Contains(l, `verb="PATCH"`) || strings.Contains(l, `verb="PUT"`))
+	}
+	c.apiserverWriteSum = sumMetric(api, "apiserver_request_duration_seconds_sum", isWrite)
+	c.apiserverWriteCount = sumMetric(api, "apiserver_request_duration_seconds_count", isWrite)
+	ticks, err := cpuTicks(o.manager.Pid())
+	if err != nil {
+		return c, err
+	}
+	c.managerCPU = ticks / 100
+	if c.reconcileSum, err = o.managerMetric("controller_runtime_reconcile_time_seconds_sum", `controller="shortlink"`); err != nil {
+		return c, err
+	}
+	c.reconcileCount, err = o.managerMetric("controller_runtime_reconcile_time_seconds_count", `controller="shortlink"`)
+	return c, err
+}
+
+// since reports, per link, the CPU each side spent between c0 and c, and the mean durations.
+func (c cost) since(c0 cost, links float64) map[string]float64 {
+	mean := func(sum, count float64) float64 {
+		if count == 0 {
+			return 0
+		}
+		return sum / count * 1000
+	}
+	return map[string]float64{
+		"manager_cpu_ms_per_link":   (c.managerCPU - c0.managerCPU) / links * 1000,
+		"apiserver_cpu_ms_per_link": (c.apiserverCPU - c0.apiserverCPU) / links * 1000,
+		"reconcile_mean_ms":         mean(c.reconcileSum-c0.reconcileSum, c.reconcileCount-c0.reconcileCount),
+		"apiserver_write_mean_ms":   mean(c.apiserverWriteSum-c0.apiserverWriteSum, c.apiserverWriteCount-c0.apiserverWriteCount),
+	}
+}
+
+// loadAverage is the machine's one-minute load, noted beside figures of a shared machine.
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	v, _ := strconv.ParseFloat(strings.Fields(string(data))[0], 64)
+	return v
 }
 
 func (o *operatorRun) writeCounters(ctx context.Context) (map[string]float64, error) {
@@ -143,6 +246,12 @@ func commandCalls(info, cmd string) float64 {
 }
 
 func (o *operatorRun) managerReconciles() (float64, error) {
+	return o.managerMetric("controller_runtime_reconcile_total", `controller="shortlink"`)
+}
+
+// managerMetric sums the samples of one of the manager's metrics whose labels contain label;
+// without a label, it reads the metric that has none.
+func (o *operatorRun) managerMetric(name, label string) (float64, error) {
 	resp, err := http.Get("http://" + o.metricsAddr + "/metrics") //nolint:gosec,noctx // loopback
 	if err != nil {
 		return 0, err
@@ -152,9 +261,10 @@ func (o *operatorRun) managerReconciles() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return sumMetric(string(body), "controller_runtime_reconcile_total", func(labels string) bool {
-		return strings.Contains(labels, `controller="shortlink"`)
-	}), nil
+	if label == "" {
+		return plainMetric(string(body), name), nil
+	}
+	return sumMetric(string(body), name, func(labels string) bool { return strings.Contains(labels, label) }), nil
 }
 
 // sumMetric adds the samples of a Prometheus text-format metric whose labels pass keep.
