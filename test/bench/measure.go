@@ -170,16 +170,6 @@ func (c cost) since(c0 cost, links float64) map[string]float64 {
 	}
 }
 
-// loadAverage is the machine's one-minute load, noted beside figures of a shared machine.
-func loadAverage() float64 {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return -1
-	}
-	v, _ := strconv.ParseFloat(strings.Fields(string(data))[0], 64)
-	return v
-}
-
 func (o *operatorRun) writeCounters(ctx context.Context) (map[string]float64, error) {
 	// last_value moves on every upsert attempt.
 	var seq float64

@@ -171,7 +171,7 @@ func (o *operatorRun) measure(ctx context.Context) ([]Result, error) {
 	writes := writesAfter - writesBefore
 	details := costAfter.since(costBefore, n)
 	details["converge_s_after_last_create"], details["create_s"] = convergeS, last.Sub(first).Seconds()
-	details["manager_writes_per_s"], details["load1"] = writes/converged.Sub(first).Seconds(), loadAverage()
+	details["manager_writes_per_s"], details[loadAverageKey] = writes/converged.Sub(first).Seconds(), loadAverage()
 	return []Result{
 		{Name: fmt.Sprintf("operator: %d ShortLinks converge, shipped defaults", o.links), RPS: n / converged.Sub(first).Seconds(),
 			Goal: "all Ready, rows and keys in place ≤ 60 s after the last create", Met: convergeS <= 60,

@@ -113,7 +113,7 @@ func (r *rollupRun) results(took []float64, before, after rollupCounters, visits
 	budget := 5 * 60.0 // the default --visits-rollup-qps, a minute
 	live := liveResult(fmt.Sprintf("apply-to-live while %d links get traffic and the rollup runs", r.links), took)
 	live.Details["visits_per_s"] = visitsPerS
-	live.Details["load1"] = loadAverage()
+	live.Details[loadAverageKey] = loadAverage()
 	return []Result{live, {
 		Name: fmt.Sprintf("visits rollup: apiserver writes a minute, %d links visited", r.links),
 		RPS:  patches / minutes / 60, Baseline: "none (absolute goal)",
