@@ -339,7 +339,7 @@ func TestPostgresReplicaStreamsAndLeavesNothingBehind(t *testing.T) {
 		}
 	})
 	t.Log(env)
-	exec := func(url, sql string) {
+	execSQL := func(url, sql string) {
 		t.Helper()
 		conn, err := pgx.Connect(ctx, url)
 		if err != nil {
@@ -369,13 +369,13 @@ func TestPostgresReplicaStreamsAndLeavesNothingBehind(t *testing.T) {
 			return n == want, nil
 		}
 	}
-	exec(env.Postgres.URL("postgres"), `CREATE TABLE streamed (id int); INSERT INTO streamed VALUES (1)`)
+	execSQL(env.Postgres.URL("postgres"), `CREATE TABLE streamed (id int); INSERT INTO streamed VALUES (1)`)
 	poll(t, "the primary's row on the replica", replicated(1))
 
 	if err := env.PostgresReplica.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	exec(env.Postgres.URL("postgres"), `INSERT INTO streamed VALUES (2)`)
+	execSQL(env.Postgres.URL("postgres"), `INSERT INTO streamed VALUES (2)`)
 	if err := env.PostgresReplica.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

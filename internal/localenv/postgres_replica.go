@@ -73,7 +73,7 @@ func baseBackup(ctx context.Context, runDir, path, data string, primaryPort int,
 		name: "pg_basebackup", path: path, runDir: runDir, unprivileged: unprivileged,
 		logPath: filepath.Join(filepath.Dir(data), "basebackup.log"),
 		args: []string{
-			"-h", "127.0.0.1", "-p", strconv.Itoa(primaryPort), "-U", "postgres", "-D", data,
+			"-h", "127.0.0.1", "-p", strconv.Itoa(primaryPort), "--username=postgres", "-D", data,
 			"-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
 		},
 	}

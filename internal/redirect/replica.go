@@ -88,7 +88,7 @@ func (r *Resolver) fromReplica(k key) (links.Link, error) {
 	case errors.Is(err, links.ErrNotFound):
 		res = replicaMissing
 	default:
-		res = replicaError
+		res = replicaFailed
 		rep.failed(r, err)
 	}
 	rep.metrics.lookups[res].Inc()
@@ -103,12 +103,12 @@ const (
 	replicaServed  replicaResult = iota // the replica's row was served
 	replicaStale                        // below the key's floor: read again on the primary
 	replicaMissing                      // not on the replica: looked up on the primary
-	replicaError                        // the replica failed: looked up on the primary
+	replicaFailed                       // the replica failed: looked up on the primary
 	replicaSkipped                      // the replica is down or lagging: the primary
 	numReplicaResults
 )
 
-var replicaResultNames = [numReplicaResults]string{"served", "stale", "missing", "error", "skipped"}
+var replicaResultNames = [numReplicaResults]string{"served", "stale", "missing", "failed", "skipped"}
 
 // replicaState is the label of shortlink_replica_state.
 type replicaState uint8
@@ -275,7 +275,7 @@ func newReplicaMetrics(f promauto.Factory) *replicaMetrics {
 		Name: "shortlink_replica_lookups_total",
 		Help: "PostgreSQL lookups with a read replica configured, by result: served by the replica; or made on the primary " +
 			"because the replica's row was older than a change seen (stale), it had no such link (missing), " +
-			"it failed (error), or it was down or lagging (skipped).",
+			"the lookup on it failed (failed), or it was down or lagging (skipped).",
 	}, []string{labelResult})
 	state := f.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "shortlink_replica_state",
