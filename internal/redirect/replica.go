@@ -50,8 +50,8 @@ type ReplicaTier interface {
 //     and the lookup is made on the primary: its failure never fails a request.
 //   - A replica that lags by more than Options.ReplicaMaxLag is skipped until it catches up.
 //     Floors last FloorTTL after a change is seen; the bound keeps the replica's lag below that
-//     (NewResolver holds ReplicaMaxLag + ReplicaCheckInterval under FloorTTL), so by the time a
-//     floor expires a replica still in use has replayed the change it guarded.
+//     (Options.withDefaults lengthens FloorTTL beyond ReplicaMaxLag + ReplicaCheckInterval), so
+//     by the time a floor expires a replica still in use has replayed the change it guarded.
 //
 // A change the redirector has not seen yet (its poll is at most PollInterval behind) may be
 // read old from a replica within the bound, as it may be read old from Redis today.
