@@ -38,6 +38,7 @@ import (
 // deps are the redirector's connections and what is built on them.
 type deps struct {
 	lookups  *store.Store
+	replica  *store.Store // nil without --database-replica-url
 	stats    *store.Store
 	visits   *stats.Aggregator // nil with --stats=false
 	redis    redis.UniversalClient
@@ -70,10 +71,18 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	if d.stats, err = store.Open(ctx, o.databaseURL, dbOpts); err != nil {
 		return d, fmt.Errorf("open stats pool: %w", err)
 	}
+	pools := map[string]*pgxpool.Pool{"lookup": d.lookups.Pool(), "stats": d.stats.Pool()}
+	if o.databaseReplicaURL != "" {
+		dbOpts.MaxConns = int32(min(o.lookupConns, 1<<20)) //nolint:gosec // bounded
+		if d.replica, err = store.Open(ctx, o.databaseReplicaURL, dbOpts); err != nil {
+			return d, fmt.Errorf("open replica lookup pool: %w", err)
+		}
+		pools["replica"] = d.replica.Pool()
+	}
 	d.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		redirect.NewDBPoolCollector(map[string]*pgxpool.Pool{"lookup": d.lookups.Pool(), "stats": d.stats.Pool()}),
+		redirect.NewDBPoolCollector(pools),
 	)
 	d.metrics = redirect.NewMetrics(d.registry)
 	if o.stats {
@@ -84,6 +93,9 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	}
 	d.domains = redirect.NewDomains(d.lookups, log)
 	rd := redirect.ResolverDeps{Store: d.lookups, Domains: d.domains, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
+	if d.replica != nil {
+		rd.Replica = d.replica // a nil *store.Store in the interface would not read as no replica
+	}
 	if o.localSize > 0 {
 		log.Warn("--local-cache-size (LOCAL_CACHE_SIZE) is deprecated and ignored: the in-process cache is bounded in bytes",
 			"localCacheBytes", rd.Options.LocalBytes)
@@ -131,6 +143,7 @@ func resolverOptions(o options) redirect.Options {
 		LocalBytes: o.localCacheBytes(containerMemoryLimit), LocalTTL: o.localTTL,
 		NegativeSize: o.negativeSize, NegativeTTL: o.negativeTTL,
 		PollInterval: o.pollInterval, MaxConcurrentMisses: o.maxConcurrentMisses,
+		ReplicaMaxLag: o.databaseReplicaMaxLag,
 	}
 }
 
@@ -147,6 +160,9 @@ func (d *deps) close() {
 	}
 	if d.stats != nil {
 		d.stats.Close()
+	}
+	if d.replica != nil {
+		d.replica.Close()
 	}
 	if d.lookups != nil {
 		d.lookups.Close()

@@ -53,7 +53,7 @@ func TestEnvironmentTwins(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": "postgres://pgbouncer/db", "LISTEN_ADDRESS": ":1", "DOMAINS": "a.example, b.example",
 		"NEGATIVE_TTL": "3s", "LOCAL_CACHE_SIZE": "-1", "DATABASE_DIRECT": "true", "LOG_LEVEL": "debug",
-		"LOCAL_CACHE_BYTES": "1048576",
+		"LOCAL_CACHE_BYTES": "1048576", "DATABASE_REPLICA_URL": "postgres://pgbouncer-ro/db", "DATABASE_REPLICA_MAX_LAG": "2s",
 	}
 	o, err := parseOptions([]string{"--listen-address", ":2"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
@@ -62,6 +62,9 @@ func TestEnvironmentTwins(t *testing.T) {
 	if o.databaseURL != "postgres://pgbouncer/db" || o.listenAddr != ":2" || o.negativeTTL != 3*time.Second ||
 		o.localSize != -1 || o.localBytes != 1<<20 || !o.databaseDirect || o.metricsAddr != ":9090" || o.logLevel.String() != "DEBUG" {
 		t.Fatalf("options = %+v", o)
+	}
+	if o.databaseReplicaURL != "postgres://pgbouncer-ro/db" || o.databaseReplicaMaxLag != 2*time.Second {
+		t.Fatalf("replica options = %q, %s", o.databaseReplicaURL, o.databaseReplicaMaxLag)
 	}
 	if got := o.site.Domains(); len(got) != 2 || got[0] != "a.example" || got[1] != "b.example" {
 		t.Fatalf("domains = %q", got)
@@ -82,6 +85,7 @@ func TestConfigurationErrors(t *testing.T) {
 		{"delay beyond timeout", []string{"--shutdown-delay", "1m", "--shutdown-timeout", "10s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"delay into the flush's half", []string{"--shutdown-delay", "5s", "--shutdown-timeout", "10s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"no misses admitted", []string{"--max-concurrent-misses", "0"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
+		{"no replica lag allowed", []string{"--database-replica-max-lag", "0s"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 		{"negative pending bytes", []string{"--stats-max-pending-bytes", "-1"}, map[string]string{"DATABASE_URL": "postgres://x/db"}},
 	}
 	for _, tt := range tests {

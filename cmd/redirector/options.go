@@ -35,6 +35,8 @@ import (
 type options struct {
 	listenAddr, metricsAddr     string
 	databaseURL                 string
+	databaseReplicaURL          string
+	databaseReplicaMaxLag       time.Duration
 	databaseDirect              bool
 	lookupConns, statsConns     int
 	redisURL                    string
@@ -64,7 +66,12 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 	f.String(&o.listenAddr, "listen-address", ":8080", "address of the redirects and /_/healthz, /_/readyz")
 	f.String(&o.metricsAddr, "metrics-address", ":9090", "address of /metrics")
 	f.String(&o.databaseURL, "database-url", "", "PostgreSQL URL, through PgBouncer in transaction pooling mode (required)")
-	f.Bool(&o.databaseDirect, "database-direct", false, "the database URL points at PostgreSQL itself, not PgBouncer")
+	f.String(&o.databaseReplicaURL, "database-replica-url", "",
+		"PostgreSQL URL of a streaming read replica for lookups, through a PgBouncer of its own (docs/operations.md); "+
+			"writes, the change feed, stats and domains stay on --database-url. Empty: every lookup goes to --database-url")
+	f.Duration(&o.databaseReplicaMaxLag, "database-replica-max-lag", redirect.DefaultReplicaMaxLag,
+		"a replica lagging further behind the primary is skipped until it catches up")
+	f.Bool(&o.databaseDirect, "database-direct", false, "the database URLs point at PostgreSQL itself, not PgBouncer")
 	f.Int(&o.lookupConns, "database-max-conns", 20, "size of the lookup pool")
 	f.Int(&o.statsConns, "stats-max-conns", 4, "size of the stats pool, apart from lookups")
 	f.String(&o.redisURL, "redis-url", "", "Redis URL: redis://, redis-sentinel:// or redis-cluster:// (docs/operations.md); empty runs without the Redis tier")
@@ -117,7 +124,7 @@ func (o *options) validate() error {
 	if o.shutdownDelay >= o.shutdownTimeout-o.flushBudget() {
 		return errors.New("--shutdown-delay must be shorter than half of --shutdown-timeout: the final flush of visits has the other half")
 	}
-	if o.pollInterval <= 0 || o.localTTL <= 0 || o.negativeTTL <= 0 || o.permanentMaxAge < 0 {
+	if o.pollInterval <= 0 || o.localTTL <= 0 || o.negativeTTL <= 0 || o.permanentMaxAge < 0 || o.databaseReplicaMaxLag <= 0 {
 		return errors.New("intervals and TTLs must be positive")
 	}
 	if o.maxConcurrentMisses == 0 {

@@ -37,6 +37,8 @@ type Options struct {
 	Postgres bool
 	// PostgresOptions open PostgreSQL beyond loopback.
 	PostgresOptions PostgresOptions
+	// PostgresReplica starts a streaming replica of PostgreSQL (and so PostgreSQL too).
+	PostgresReplica bool
 	// PgBouncer starts PgBouncer in front of PostgreSQL (and so PostgreSQL too).
 	PgBouncer bool
 	// PgBouncerOptions size PgBouncer's pools.
@@ -54,11 +56,13 @@ type Options struct {
 // Env is a running set of components. A nil field was not asked for.
 type Env struct {
 	// RunDir holds every component's data, configuration and log.
-	RunDir    string
-	Kube      *Kube
-	Postgres  *Postgres
-	PgBouncer *PgBouncer
-	Redis     *Redis
+	RunDir   string
+	Kube     *Kube
+	Postgres *Postgres
+	// PostgresReplica is a hot standby streaming from Postgres.
+	PostgresReplica *Postgres
+	PgBouncer       *PgBouncer
+	Redis           *Redis
 	// RedisSentinel and RedisCluster are the highly available topologies.
 	RedisSentinel *RedisSentinel
 	RedisCluster  *RedisCluster
@@ -79,8 +83,13 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 			env = nil
 		}
 	}()
-	if opts.Postgres || opts.PgBouncer {
+	if opts.Postgres || opts.PgBouncer || opts.PostgresReplica {
 		if env.Postgres, err = StartPostgresWith(ctx, dir, opts.PostgresOptions); err != nil {
+			return env, err
+		}
+	}
+	if opts.PostgresReplica {
+		if env.PostgresReplica, err = StartPostgresReplica(ctx, dir, env.Postgres); err != nil {
 			return env, err
 		}
 	}
@@ -139,6 +148,9 @@ func (e *Env) Stop() error {
 	}
 	if e.PgBouncer != nil {
 		errs = append(errs, e.PgBouncer.Stop())
+	}
+	if e.PostgresReplica != nil {
+		errs = append(errs, e.PostgresReplica.Stop())
 	}
 	if e.Postgres != nil {
 		errs = append(errs, e.Postgres.Stop())
@@ -231,6 +243,9 @@ func (e *Env) String() string {
 	}
 	if e.Postgres != nil {
 		parts = append(parts, fmt.Sprintf("postgres :%d", e.Postgres.Port))
+	}
+	if e.PostgresReplica != nil {
+		parts = append(parts, fmt.Sprintf("postgres replica :%d", e.PostgresReplica.Port))
 	}
 	if e.PgBouncer != nil {
 		parts = append(parts, fmt.Sprintf("pgbouncer :%d", e.PgBouncer.Port))

@@ -322,3 +322,73 @@ func TestRedisSentinelAndClusterStartAndLeaveNothingBehind(t *testing.T) {
 		t.Fatalf("processes left behind: %v", left)
 	}
 }
+
+// The replica is a hot standby that replays what the primary writes, survives SIGKILL and a
+// restart, and Env.Stop leaves none of its processes (nor pg_basebackup's) behind.
+func TestPostgresReplicaStreamsAndLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	env, err := Start(ctx, Options{PostgresReplica: true})
+	if err != nil {
+		Unavailable(t, err)
+	}
+	runDir := env.RunDir
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = env.Stop()
+		}
+	})
+	t.Log(env)
+	execSQL := func(url, sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	replicated := func(want int) func() (bool, error) {
+		return func() (bool, error) {
+			conn, err := pgx.Connect(ctx, env.PostgresReplica.URL("postgres"))
+			if err != nil {
+				return false, err
+			}
+			defer func() { _ = conn.Close(ctx) }()
+			var standby bool
+			var n int
+			err = conn.QueryRow(ctx, `SELECT pg_is_in_recovery(), (SELECT count(*) FROM streamed)`).Scan(&standby, &n)
+			if err != nil {
+				return false, nil // the table has not reached the replica yet
+			}
+			if !standby {
+				t.Fatal("the replica is not in recovery: it is not a standby")
+			}
+			return n == want, nil
+		}
+	}
+	execSQL(env.Postgres.URL("postgres"), `CREATE TABLE streamed (id int); INSERT INTO streamed VALUES (1)`)
+	poll(t, "the primary's row on the replica", replicated(1))
+
+	if err := env.PostgresReplica.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	execSQL(env.Postgres.URL("postgres"), `INSERT INTO streamed VALUES (2)`)
+	if err := env.PostgresReplica.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the row written while the replica was down, after its restart", replicated(2))
+
+	stopped = true
+	if err := env.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if left := markedProcesses(runDir); len(left) > 0 {
+		t.Fatalf("processes left behind: %v", left)
+	}
+	if _, err := os.Stat(runDir); !os.IsNotExist(err) {
+		t.Fatalf("run directory %s not removed: %v", runDir, err)
+	}
+}

@@ -39,6 +39,9 @@ func (r *Resolver) Run(ctx context.Context, sub Subscription) {
 	if sub != nil {
 		wg.Go(func() { r.follow(ctx, sub) })
 	}
+	if r.replica != nil {
+		wg.Go(func() { r.watchReplica(ctx) })
+	}
 	r.poll(ctx)
 	wg.Wait()
 }

@@ -95,6 +95,8 @@ type Metrics struct {
 	redisUp       prometheus.Gauge
 	// local is the resolver's in-process cache, read by the shortlink_local_cache_* gauges.
 	local atomic.Pointer[localCache]
+	// factory registers the metrics of parts only some resolvers have (a read replica).
+	factory promauto.Factory
 }
 
 // NewMetrics registers the metrics on reg, which should be the process's own registry
@@ -126,7 +128,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "shortlink_dependency_up",
 		Help: "Whether a dependency answers: postgres, the last lookup or change-feed read succeeded; redis, its circuit breaker is closed.",
 	}, []string{"dependency"})
-	m := &Metrics{postgresUp: up.WithLabelValues("postgres"), redisUp: up.WithLabelValues("redis")}
+	m := &Metrics{postgresUp: up.WithLabelValues("postgres"), redisUp: up.WithLabelValues("redis"), factory: f}
 	registerLocalCacheGauges(f, &m.local)
 	for r := range numResults {
 		m.requests[r] = requests.WithLabelValues(resultNames[r])

@@ -36,6 +36,10 @@ const (
 	// DefaultMaxConcurrentMisses is a few lookups waiting for each connection of a lookup pool
 	// of the usual size (8 to 20): a queue of milliseconds, not of the whole DBTimeout.
 	DefaultMaxConcurrentMisses = 64
+	// DefaultReplicaMaxLag is well under DefaultFloorTTL (see replica.go), and a few times
+	// what a healthy streaming replica lags under load (milliseconds to a second).
+	DefaultReplicaMaxLag        = 5 * time.Second
+	DefaultReplicaCheckInterval = time.Second
 )
 
 // DefaultLocalBytes bounds the in-process cache where nothing else does (the redirector binary
@@ -83,6 +87,11 @@ type Options struct {
 	// the bound answers 503 at once (result "shed") instead of queueing behind a flood of
 	// random codes; links in memory or Redis never take a place. Negative: no bound.
 	MaxConcurrentMisses int
+	// ReplicaMaxLag is how far a read replica may lag behind the primary and still serve
+	// lookups; ReplicaCheckInterval is how often its lag is measured. Floors outlive their sum
+	// (FloorTTL is raised if need be), so a stale row cannot come back once a floor expires.
+	ReplicaMaxLag        time.Duration
+	ReplicaCheckInterval time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -102,11 +111,16 @@ func (o Options) withDefaults() Options {
 	o.PollBatch = orDefault(o.PollBatch, DefaultPollBatch)
 	o.StartOverlap = orDefault(o.StartOverlap, DefaultStartOverlap)
 	o.MaxConcurrentMisses = orDefault(o.MaxConcurrentMisses, DefaultMaxConcurrentMisses)
+	o.ReplicaMaxLag = orDefault(o.ReplicaMaxLag, DefaultReplicaMaxLag)
+	o.ReplicaCheckInterval = orDefault(o.ReplicaCheckInterval, DefaultReplicaCheckInterval)
 	if o.FloorSize < 0 {
 		o.FloorSize = DefaultFloorSize // floors are what make a late fill lose; never off
 	}
 	// A floor must outlive the slowest fill: a Redis read, a lookup and a Redis write.
 	o.FloorTTL = max(o.FloorTTL, 2*(2*o.RedisTimeout+o.DBTimeout))
+	// A floor must also outlive a read replica's lag, as measured: until the replica has
+	// replayed a change, only the floor keeps its older row from being served.
+	o.FloorTTL = max(o.FloorTTL, 2*(o.ReplicaMaxLag+o.ReplicaCheckInterval+o.DBTimeout))
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -59,6 +59,10 @@ type RedisTier interface {
 type ResolverDeps struct {
 	// Store is required.
 	Store DBTier
+	// Replica, when set, is a streaming replica of Store that lookups go to, checked against
+	// the version floors and its lag (see replica.go); Store must then have WALPosition
+	// (*store.Store has). Writes, the change feed and the domains stay on Store.
+	Replica ReplicaTier
 	// Cache is the Redis tier; nil leaves it out.
 	Cache RedisTier
 	// RedisPing, when set, is called on every poll, so the breaker and shortlink_dependency_up
@@ -99,6 +103,8 @@ type Resolver struct {
 	redisDeadline, dbDeadline *deadlines
 	// misses counts the lookups in PostgreSQL under way (see Options.MaxConcurrentMisses).
 	misses atomic.Int64
+	// replica is nil without a read replica.
+	replica *replica
 }
 
 // errUnknownLink is what every tier's miss comes to; built once, as a flood of unknown codes
@@ -132,6 +138,9 @@ func NewResolver(d ResolverDeps) *Resolver {
 	r.breaker = newBreaker(o.BreakerThreshold, o.BreakerCoolDown, o.Now, r.redisStateChanged)
 	if r.redis == nil {
 		setUp(r.metrics.redisUp, false)
+	}
+	if d.Replica != nil {
+		r.replica = newReplica(d.Replica, d.Store, r.metrics.factory)
 	}
 	return r
 }
@@ -262,7 +271,15 @@ func (r *Resolver) fromDBAdmitted(k key) (links.Link, error) {
 	return r.fromDB(k)
 }
 
+// fromDB looks k up in PostgreSQL: on the replica when there is one, else on the primary.
 func (r *Resolver) fromDB(k key) (links.Link, error) {
+	if r.replica != nil {
+		return r.fromReplica(k)
+	}
+	return r.fromPrimary(k)
+}
+
+func (r *Resolver) fromPrimary(k key) (links.Link, error) {
 	ctx := r.dbDeadline.context()
 	l, err := r.store.Lookup(ctx, k.domain, k.code)
 	r.recordDB(err)

@@ -20,8 +20,9 @@ limitations under the License.
 // ReleaseOtherClaims, PurgeTombstones), links made through the create API (CreateAPILink,
 // CreateGeneratedAPILink, CreateAPILinks, GetWithVisits, ListLinks, PatchAPILink,
 // DeleteAPILink, VisitSeries), the change feed and lookups the redirector reads through
-// PgBouncer (Settled and Feed in commit order; Changes by version; Lookup), the stats flush
-// (VisitWriter: counts and visit logs), the read side of visit statistics (VisitTotals) and
+// PgBouncer (Settled and Feed in commit order; Changes by version; Lookup;
+// WALPosition, to measure how far a read replica lags), the stats flush (VisitWriter: counts
+// and visit logs), the read side of visit statistics (VisitTotals) and
 // upkeep of the visit tables (EnsurePartitions, DropPartitionsBefore, PruneStatsBatches).
 //
 // Every write is idempotent and happens only when something changed; every write to urls takes

@@ -20,10 +20,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shortlink-dev/shortlink/internal/localenv"
 )
 
 // redirectorScenarios measures the redirector against its same-run baselines (issue 4).
@@ -154,8 +159,150 @@ func (r *redirectRun) postgresTier(ctx context.Context) ([]Result, error) {
 	if err := r.profile(ctx, s, script, "redirect-postgres-tier"); err != nil {
 		return nil, err
 	}
-	return []Result{result("redirect PostgreSQL tier only, through PgBouncer", a, b, "one pgx query per request",
-		"cpu/req ≤ 1.1 × naive pgx server", a.cpuUsPerReq <= 1.1*b.cpuUsPerReq)}, nil
+	tier := result("redirect PostgreSQL tier only, through PgBouncer", a, b, "one pgx query per request",
+		"cpu/req ≤ 1.1 × naive pgx server", a.cpuUsPerReq <= 1.1*b.cpuUsPerReq)
+	replica, err := r.postgresTierReplica(ctx, s, script)
+	if err != nil {
+		return nil, fmt.Errorf("with a read replica: %w", err)
+	}
+	return []Result{tier, replica}, nil
+}
+
+// postgresTierReplica: the same load on the redirector without a replica (s), then on one whose
+// lookups go to a streaming replica (issue 19); PostgreSQL's own statement statistics count the
+// lookups each server ran. The replica is reached directly: localenv has one PgBouncer, in
+// front of the primary.
+func (r *redirectRun) postgresTierReplica(ctx context.Context, s *server, script string) (Result, error) {
+	primary := r.env.Postgres.URL("postgres")
+	if err := execSQL(ctx, primary, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		return Result{}, err
+	}
+	without, err := r.lookupRates(ctx, s, script, primary)
+	if err != nil {
+		return Result{}, err
+	}
+	rep, err := localenv.StartPostgresReplica(ctx, r.env.RunDir, r.env.Postgres)
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() { _ = rep.Stop() }()
+	withRep, err := r.startRedirector(ctx, "redirector-pg-replica", "--local-cache-bytes", "-1", "--redis-url", "",
+		"--database-replica-url", rep.URL("postgres"))
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() { _ = withRep.proc.Stop() }()
+	if err := waitReplicaOK(ctx, withRep); err != nil {
+		return Result{}, err
+	}
+	if _, err := runWrk(ctx, script, withRep.url, r.runFor/2+time.Second); err != nil { // warm up
+		return Result{}, err
+	}
+	with, err := r.lookupRates(ctx, withRep, script, primary, rep.URL("postgres"))
+	if err != nil {
+		return Result{}, err
+	}
+	share := with.perSec[0] / (with.perSec[0] + with.perSec[1])
+	return Result{
+		Name: "redirect PostgreSQL tier with a read replica: lookups on the primary", RPS: with.rps,
+		P50ms: with.p50ms, P99ms: with.p99ms,
+		Baseline: "the same without the replica", BaselineRPS: without.rps,
+		Goal: "the primary serves < 1% of lookups", Met: share < 0.01,
+		Details: map[string]float64{
+			"primary_lookups_per_s_without_replica": without.perSec[0], "primary_lookups_per_s_with_replica": with.perSec[0],
+			"replica_lookups_per_s": with.perSec[1], "primary_share": share, "loadavg_1m": loadAvg(),
+			"non_redirects_without_replica": without.errors, "non_redirects_with_replica": with.errors,
+		},
+	}, nil
+}
+
+// lookupRate is a load's wrk figures and the lookups per second each server ran.
+type lookupRate struct {
+	wrkResult
+	perSec []float64
+}
+
+// lookupRates drives s with script for runFor and counts the lookups each of urls executed. An
+// answer other than a redirect is counted, not fatal: on this shared machine a lookup now and
+// then outlasts its 500 ms deadline (503), which says nothing about where lookups go.
+func (r *redirectRun) lookupRates(ctx context.Context, s *server, script string, urls ...string) (lookupRate, error) {
+	before := make([]float64, len(urls))
+	for i, u := range urls {
+		var err error
+		if before[i], err = lookupCalls(ctx, u); err != nil {
+			return lookupRate{}, err
+		}
+	}
+	start := time.Now()
+	w, err := runWrk(ctx, script, s.url, r.runFor)
+	if err != nil {
+		return lookupRate{}, err
+	}
+	if w.requests == 0 {
+		return lookupRate{}, fmt.Errorf("%s served no requests%s", s.name, s.answers(ctx))
+	}
+	took := time.Since(start).Seconds()
+	out := lookupRate{wrkResult: w, perSec: make([]float64, len(urls))}
+	for i, u := range urls {
+		after, err := lookupCalls(ctx, u)
+		if err != nil {
+			return lookupRate{}, err
+		}
+		out.perSec[i] = (after - before[i]) / took
+	}
+	return out, nil
+}
+
+// lookupCalls is how often the server at url executed store.Lookup's statement, from its own
+// statement statistics (a standby keeps its own).
+func lookupCalls(ctx context.Context, url string) (float64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var n float64
+	err = conn.QueryRow(ctx, `SELECT coalesce(sum(calls), 0)::float8 FROM pg_stat_statements
+		WHERE query LIKE '%FROM urls%AND code = $2 AND NOT deleted%'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count lookups: %w", err)
+	}
+	return n, nil
+}
+
+func execSQL(ctx context.Context, url, sql string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// waitReplicaOK waits until s's replica has passed a check and takes lookups.
+func waitReplicaOK(ctx context.Context, s *server) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m, err := scrape(ctx, s.metrics+"/metrics")
+		if err == nil && plainMetric(m, `shortlink_replica_state{state="ok"}`) == 1 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: the replica never became usable%s", s.name, s.answers(ctx))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// loadAvg is the one-minute load average, reported with figures taken on a shared machine.
+func loadAvg() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(data))[0], 64)
+	return f
 }
 
 // visitsExact sends an exact number of redirects, stops the redirector gracefully, and
