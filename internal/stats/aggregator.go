@@ -272,7 +272,7 @@ const visitSize = int64(unsafe.Sizeof(Visit{}))
 // and code are usually shared with the link cache, so this overstates a little, never
 // understates.
 func visitMemory(v *Visit) int64 {
-	return visitSize + int64(len(v.Domain)+len(v.Code)+len(v.UserAgent)+len(v.Referer))
+	return visitSize + int64(len(v.Domain)+len(v.Code)+len(v.UserAgent)+len(v.Referer)+len(v.Country))
 }
 
 // droppedTotal is the number of visits dropped because MaxPending or MaxPendingBytes were held.
