@@ -51,6 +51,8 @@ type deps struct {
 
 	// policy holds the blocklist: the API refuses links to it, redirects to it answer 404.
 	policy *links.PolicyFile
+	// geo is the database of --geoip-database; nil without one.
+	geo *redirect.GeoDatabase
 }
 
 // connect opens the pools and builds the resolver. Nothing here waits for PostgreSQL or Redis:
@@ -83,6 +85,9 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 		})
 	}
 	d.domains = redirect.NewDomains(d.lookups, log)
+	if err = d.openGeo(o, log); err != nil {
+		return d, err
+	}
 	rd := redirect.ResolverDeps{Store: d.lookups, Domains: d.domains, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
 	if o.localSize > 0 {
 		log.Warn("--local-cache-size (LOCAL_CACHE_SIZE) is deprecated and ignored: the in-process cache is bounded in bytes",
@@ -150,6 +155,9 @@ func (d *deps) close() {
 	}
 	if d.lookups != nil {
 		d.lookups.Close()
+	}
+	if d.geo != nil {
+		_ = d.geo.Close()
 	}
 }
 
