@@ -127,7 +127,12 @@ func record(n *node, side int, index map[*node]int) uint32 {
 	}
 }
 
-func append24(b []byte, v uint32) []byte { return append(b, byte(v>>16), byte(v>>8), byte(v)) }
+// append24 appends a 24-bit record: the low three bytes of v, big-endian.
+func append24(b []byte, v uint32) []byte {
+	var x [4]byte
+	binary.BigEndian.PutUint32(x[:], v)
+	return append(b, x[1:]...)
+}
 
 // The data section's types: a control byte holds the type in its top three bits and the size
 // in the low five; types above 7 are "extended", the control byte's type 0 and the next byte
@@ -143,9 +148,9 @@ const (
 
 func appendControl(b []byte, typ, size int) []byte {
 	if typ > 7 {
-		return append(b, byte(size), byte(typ-7))
+		return append(b, byte(size), byte(typ-7)) //nolint:gosec // sizes under 29, types under 16
 	}
-	return append(b, byte(typ<<5|size))
+	return append(b, byte(typ<<5|size)) //nolint:gosec // sizes under 29, types under 8
 }
 
 func appendMap(b []byte, pairs int) []byte { return appendControl(b, typeMap, pairs) }
@@ -166,7 +171,7 @@ func appendUint(b []byte, typ int, v uint64) []byte {
 func appendMetadata(b []byte, nodeCount int) []byte {
 	b = appendMap(b, 8)
 	b = appendString(b, "node_count")
-	b = appendUint(b, typeUint32, uint64(nodeCount))
+	b = appendUint(b, typeUint32, uint64(nodeCount)) //nolint:gosec // a count, never negative
 	b = appendString(b, "record_size")
 	b = appendUint(b, typeUint16, 24)
 	b = appendString(b, "ip_version")

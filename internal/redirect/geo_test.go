@@ -27,7 +27,7 @@ import (
 // does not cover, an IPv6 one in an IPv4 database and no address at all get none.
 func TestGeoDatabaseCountry(t *testing.T) {
 	path := geotest.CountryDB(t, map[netip.Prefix]string{
-		netip.MustParsePrefix("203.0.113.0/24"): "NZ",
+		netip.MustParsePrefix("203.0.113.0/24"):  "NZ",
 		netip.MustParsePrefix("198.51.100.0/25"): "DE",
 		netip.MustParsePrefix("127.0.0.0/8"):     "SE",
 	})

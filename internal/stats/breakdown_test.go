@@ -90,7 +90,7 @@ func TestReferrersCappedPerLinkDay(t *testing.T) {
 	mustFlush(t, a)
 
 	record("top0.example", 2)
-	record("late.example", 4) // more than any kept domain's share in this batch, still no place
+	record("late.example", 4)                                             // more than any kept domain's share in this batch, still no place
 	a.Record(stats.Visit{Code: "cap", At: day, UserAgent: chromeDesktop}) // (direct) takes no place
 	mustFlush(t, a)
 	want["2026-06-01 referrer top0.example"] = 5
