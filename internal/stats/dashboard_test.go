@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shortlink-dev/shortlink/internal/stats"
 )
@@ -90,7 +91,8 @@ func TestVisitsDashboardQueries(t *testing.T) {
 	if err := json.Unmarshal(raw, &d); err != nil {
 		t.Fatalf("%s: %v", visitsDashboard, err)
 	}
-	st := openStore(t, testEnv(t).PgBouncer.URL(newDB(t)), true)
+	db := newDB(t)
+	st := openStore(t, testEnv(t).PgBouncer.URL(db), true)
 	a, _ := newAggregator(t, st, stats.Options{})
 	hour := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 	for _, v := range []stats.Visit{
@@ -132,11 +134,41 @@ func TestVisitsDashboardQueries(t *testing.T) {
 	if len(queries) != len(want) {
 		t.Errorf("the dashboard has queries %v; this test checks %d", keys(queries), len(want))
 	}
+	// As the read-only role docs/breakdowns.md grants, in a read-only transaction.
+	direct := openStore(t, testEnv(t).Postgres.URL(db), false).Pool()
+	role := grafanaRole(t, direct, db)
 	for title, sql := range queries {
-		if got := queryRows(t, st.Pool(), sql); got != want[title] {
-			t.Errorf("%s returned %q, want %q\n%s", title, got, want[title], sql)
+		err := pgx.BeginTxFunc(context.Background(), direct, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(context.Background(), "SET LOCAL ROLE "+role); err != nil {
+				return err
+			}
+			if got := queryRows(t, tx, sql); got != want[title] {
+				t.Errorf("%s returned %q, want %q\n%s", title, got, want[title], sql)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
+}
+
+// grafanaRole creates the dashboard's read-only role of docs/breakdowns.md, with its grants
+// on database db, and returns its name.
+func grafanaRole(t *testing.T, pool *pgxpool.Pool, db string) string {
+	t.Helper()
+	role := "grafana_" + db // roles are the server's: one per test database
+	for _, stmt := range []string{
+		"CREATE ROLE " + role,
+		"GRANT CONNECT ON DATABASE " + db + " TO " + role,
+		"GRANT USAGE ON SCHEMA public TO " + role,
+		"GRANT SELECT ON url_stats, visit_hours, visit_breakdowns TO " + role,
+	} {
+		if _, err := pool.Exec(context.Background(), stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return role
 }
 
 // checkDatasource requires the dashboard's PostgreSQL data source variable.
