@@ -215,7 +215,7 @@ test-images: helm ## Test the image assembler; as root, also build the PgBouncer
 	cd hack/images && go vet ./... && HELM="$(HELM)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: chart-sync
-chart-sync: manifests ## Copy the generated CRD and manager RBAC, and the Grafana dashboard, from config/ into charts/shortlink.
+chart-sync: manifests ## Copy the generated CRD and manager RBAC, and the Grafana dashboards, from config/ into charts/shortlink.
 	for f in config/crd/bases/*.yaml; do \
 		{ echo '{{- if .Values.crd.enabled }}'; \
 		  sed -e '1{/^---$$/d}' -e '0,/^  annotations:$$/s//  annotations:\n    {{- if .Values.crd.keep }}\n    helm.sh\/resource-policy: keep\n    {{- end }}/' "$$f"; \
@@ -223,6 +223,7 @@ chart-sync: manifests ## Copy the generated CRD and manager RBAC, and the Grafan
 	done
 	cp config/rbac/role.yaml charts/shortlink/files/manager-role.yaml
 	cp config/prometheus/dashboards/shortlink.json charts/shortlink/dashboards/shortlink.json
+	cp config/prometheus/dashboards/shortlink-visits.json charts/shortlink/dashboards/shortlink-visits.json
 
 .PHONY: monitoring-crds
 monitoring-crds: controller-gen ## Generate the Prometheus Operator CRDs the manifest tests install (once per version).

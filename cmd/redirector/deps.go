@@ -52,6 +52,8 @@ type deps struct {
 
 	// policy holds the blocklist: the API refuses links to it, redirects to it answer 404.
 	policy *links.PolicyFile
+	// geo is the database of --geoip-database; nil without one.
+	geo *redirect.GeoDatabase
 }
 
 // connect opens the pools and builds the resolver. Nothing here waits for PostgreSQL or Redis:
@@ -92,6 +94,9 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 		})
 	}
 	d.domains = redirect.NewDomains(d.lookups, log)
+	if err = d.openGeo(o, log); err != nil {
+		return d, err
+	}
 	rd := redirect.ResolverDeps{Store: d.lookups, Domains: d.domains, Metrics: d.metrics, Logger: log, Options: resolverOptions(o)}
 	if d.replica != nil {
 		rd.Replica = d.replica // a nil *store.Store in the interface would not read as no replica
@@ -166,6 +171,9 @@ func (d *deps) close() {
 	}
 	if d.lookups != nil {
 		d.lookups.Close()
+	}
+	if d.geo != nil {
+		_ = d.geo.Close()
 	}
 }
 

@@ -56,6 +56,8 @@ type options struct {
 	logLevel                    slog.Level
 	pprof                       bool
 	api                         apiOptions
+	// geoDatabase is the path of a MaxMind-format database giving visits their country.
+	geoDatabase string
 }
 
 func parseOptions(args []string, getenv func(string) string, out io.Writer) (options, error) {
@@ -104,6 +106,8 @@ func parseOptions(args []string, getenv func(string) string, out io.Writer) (opt
 			"(0: a quarter of the container's memory limit, or 256 MiB without one)")
 	f.Level(&o.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	f.Bool(&o.pprof, "pprof", false, "serve /debug/pprof/ on the metrics address, for CPU profiles of a benchmark")
+	f.String(&o.geoDatabase, "geoip-database", "",
+		"path of a MaxMind-format database (GeoLite2-Country, GeoIP2-City, ...): visits are counted by country; empty counts none")
 	o.api.define(&f)
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -49,6 +49,7 @@ func serve(ctx context.Context, o options, d *deps, log *slog.Logger) error {
 		Handler: redirect.NewServer(redirect.Deps{
 			Links: d.resolver, Visits: d.visitRecorder(), Metrics: d.metrics, Logger: log, Ready: ready.Load,
 			API: redirectorAPI(o, d), Domains: d.domains, VisitCounter: d.visitCounter(), VisitSeeds: d.lookups,
+			Countries: d.countries(),
 			Config: redirect.Config{
 				Site: o.site, NotFoundURL: o.notFoundURL,
 				UnknownHostURL: o.unknownHostURL, PermanentMaxAge: o.permanentMaxAge,

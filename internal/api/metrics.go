@@ -36,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		requests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Name: "shortlink_api_requests_total",
-			Help: "Create API requests by operation (create, batch, get, list, visits, update, delete) and result.",
+			Help: "Create API requests by operation (create, batch, get, list, visits, breakdown, update, delete) and result.",
 		}, []string{"operation", "result"}),
 		batchSize: promauto.With(reg).NewHistogram(prometheus.HistogramOpts{
 			Name:    "shortlink_api_batch_size",

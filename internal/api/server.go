@@ -42,6 +42,7 @@ type Store interface {
 	CreateAPILinks(ctx context.Context, ls []links.Link, encode func(uint64) string) ([]store.Row, error)
 	ListLinks(ctx context.Context, q store.ListQuery) ([]store.Row, error)
 	VisitSeries(ctx context.Context, domain, code string, first time.Time, step time.Duration, n int) ([]store.VisitCount, error)
+	VisitBreakdowns(ctx context.Context, domain, code string, first, end time.Time) (store.Breakdowns, error)
 }
 
 // Config is what the operator of the redirector configures for the API.
@@ -134,6 +135,7 @@ func (s *server) routeTable() []route {
 		{"GET /api/v1/links", "list", opRead, s.list},
 		{"GET /api/v1/links/{code}", "get", opRead, s.get},
 		{"GET /api/v1/links/{code}/visits", "visits", opRead, s.visits},
+		{"GET /api/v1/links/{code}/breakdown", "breakdown", opRead, s.breakdown},
 		{"PATCH /api/v1/links/{code}", "update", opUpdate, s.update},
 		{"DELETE /api/v1/links/{code}", "delete", opDelete, s.delete},
 	}

@@ -132,6 +132,28 @@ type VisitPoint struct {
 	BotVisits int64     `json:"botVisits"`
 }
 
+// BreakdownResponse is a link's visits over the UTC days [From, To) by referrer domain, device
+// class and country, each most visits first.
+type BreakdownResponse struct {
+	Code   string    `json:"code"`
+	Domain string    `json:"domain,omitempty"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	// Referrers are the top domains, "(direct)" for visits without a Referer and "(other)"
+	// for the rest.
+	Referrers []BreakdownCount `json:"referrers"`
+	// Devices are desktop, mobile, tablet and bot.
+	Devices []BreakdownCount `json:"devices"`
+	// Countries are ISO 3166-1 alpha-2 codes; empty unless the redirectors have a geo database.
+	Countries []BreakdownCount `json:"countries"`
+}
+
+// BreakdownCount is the visits, people's and programs', of one value of a breakdown.
+type BreakdownCount struct {
+	Value  string `json:"value"`
+	Visits int64  `json:"visits"`
+}
+
 // ErrorResponse is every error body: what went wrong and, for a refused input, which field.
 type ErrorResponse struct {
 	Error string `json:"error"`

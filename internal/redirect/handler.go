@@ -83,14 +83,24 @@ func (s *server) redirect(w http.ResponseWriter, r *http.Request, code, rest, qu
 	if r.Method == http.MethodGet {
 		// The link's code, not the path's: that is a substring of the request line, query
 		// included, which a visit held through a PostgreSQL outage would keep whole. The class
-		// is decided here, where the prefetch headers still are (internal/bots: no allocation).
-		ua := r.UserAgent()
+		// is decided here, where the prefetch headers still are (internal/bots: no allocation),
+		// and so is the country, while the address is whole.
+		ua, ip := r.UserAgent(), clientIP(r)
 		s.visits.Record(Visit{
-			Domain: domain, Code: l.Code, At: now, ClientIP: clientIP(r),
-			UserAgent: ua, Referer: r.Referer(), Bot: s.bots.Classify(ua, r.Header).Bot(),
+			Domain: domain, Code: l.Code, At: now, ClientIP: ip,
+			UserAgent: ua, Referer: r.Referer(), Bot: s.bots.Classify(ua, r.Header).Bot(), Country: s.country(ip),
 		})
 	}
 	return nil
+}
+
+// country is ip's country for the breakdowns, "" without a geo database: then it costs a
+// nil check.
+func (s *server) country(ip netip.Addr) string {
+	if s.countries == nil {
+		return ""
+	}
+	return s.countries.Country(ip)
 }
 
 // allowVisit reports whether limited link l still redirects to its target, counting a

@@ -80,6 +80,9 @@ type Deps struct {
 	// answers their /, /robots.txt and unknown codes; nil serves the flags' hosts alone.
 	Domains *Domains
 	Config  Config
+	// Countries, when set, gives each visit its country from the client's full address,
+	// before the stats anonymise it; nil looks nothing up.
+	Countries CountryLookup
 }
 
 // apiPrefix is where the create API is served.
@@ -106,6 +109,8 @@ type server struct {
 	bots                   *bots.Classifier // tells programs' visits from people's
 	domains                *Domains
 	limits                 *limiter // maxVisits, for limited links only
+	// countries is nil without a geo database.
+	countries CountryLookup
 }
 
 // NewServer returns the redirector's HTTP handler: GET and HEAD /{code} (and /{code}/rest for
@@ -116,6 +121,7 @@ func NewServer(d Deps) http.Handler {
 	s := &server{
 		links: d.Links, visits: d.Visits, metrics: d.Metrics, log: d.Logger, ready: d.Ready, now: d.Now,
 		maxAge: d.Config.PermanentMaxAge, api: d.API, bots: bots.Default(), domains: d.Domains,
+		countries: d.Countries,
 	}
 	s.setDefaults()
 	s.limits = newLimiter(d.VisitCounter, d.VisitSeeds, s.log)

@@ -23,8 +23,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 
+	"github.com/shortlink-dev/shortlink/internal/geotest"
 	"github.com/shortlink-dev/shortlink/internal/links"
 	"github.com/shortlink-dev/shortlink/internal/store"
 )
@@ -34,7 +36,19 @@ import (
 // the part of a redirect that is ours; make bench measures the rest end to end.
 //
 // Run: go test -run '^$' -bench ServeFromMemory -benchmem ./internal/redirect/
-func BenchmarkServeFromMemory(b *testing.B) { benchServeFromMemory(b, nil) }
+func BenchmarkServeFromMemory(b *testing.B) { benchServeFromMemory(b, nil, nil) }
+
+// BenchmarkServeFromMemoryGeo is BenchmarkServeFromMemory with a geo database (a tiny one:
+// a real one's tree is deeper, some 30 nodes for an IPv4 address against 24 here), so each
+// visit's country is looked up: what --geoip-database costs a redirect.
+func BenchmarkServeFromMemoryGeo(b *testing.B) {
+	geo, err := OpenGeoDatabase(geotest.CountryDB(b, map[netip.Prefix]string{netip.MustParsePrefix("192.0.2.0/24"): "NZ"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = geo.Close() }()
+	benchServeFromMemory(b, nil, geo)
+}
 
 // BenchmarkServeFromMemoryBrowser is BenchmarkServeFromMemory with the headers a desktop
 // Chrome sends on a click, so the visit's classification reads a real User-Agent.
@@ -45,10 +59,10 @@ func BenchmarkServeFromMemoryBrowser(b *testing.B) {
 		"Accept-Language": {"en-GB,en;q=0.9"},
 		"Sec-Fetch-Mode":  {"navigate"},
 		"Sec-Fetch-Dest":  {"document"},
-	})
+	}, nil)
 }
 
-func benchServeFromMemory(b *testing.B, header http.Header) {
+func benchServeFromMemory(b *testing.B, header http.Header, countries CountryLookup) {
 	st := memStore{}
 	for i := range 1000 {
 		code := fmt.Sprintf("c%d", i)
@@ -56,7 +70,7 @@ func benchServeFromMemory(b *testing.B, header http.Header) {
 	}
 	res := NewResolver(ResolverDeps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer res.Close()
-	h := NewServer(Deps{Links: res, Config: Config{Site: links.MustSite("sho.rt")}})
+	h := NewServer(Deps{Links: res, Countries: countries, Config: Config{Site: links.MustSite("sho.rt")}})
 	reqs := make([]*http.Request, 0, len(st))
 	for code := range st {
 		r := httptest.NewRequest("GET", "/"+code, nil)

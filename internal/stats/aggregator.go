@@ -50,15 +50,15 @@ type Options struct {
 	// waiting; default 50,000. A batch's fixed cost is its counts, one visit_hours and one
 	// url_stats row per link it touches, so under load a larger batch costs PostgreSQL less a
 	// visit (BenchmarkFlush over 1,000 links: 1.0 µs a visit in batches of 50,000, 2.1 in
-	// batches of 10,000); a chunk of this many visits is about 6 MB.
+	// batches of 10,000); a chunk of this many visits is about 7 MB.
 	BatchSize int
 	// MaxPending bounds the visits held in memory, written or not, while PostgreSQL is down;
 	// visits beyond it are dropped and counted; default 1,000,000.
 	MaxPending int
-	// MaxPendingBytes bounds the same visits by what they hold: each counts its own 120 bytes
+	// MaxPendingBytes bounds the same visits by what they hold: each counts its own 136 bytes
 	// and the bytes of its strings, User-Agent and Referer already cut to their stored length
 	// (at most 1.7 KB a visit); default DefaultMaxPendingBytes. The chunks visits are gathered
-	// in come on top: up to three of BatchSize visits' 120 bytes each (18 MB by default).
+	// in come on top: up to three of BatchSize visits' 136 bytes each (20 MB by default).
 	MaxPendingBytes int64
 	// FlushTimeout bounds one flush attempt; default 10s.
 	FlushTimeout time.Duration
@@ -272,7 +272,7 @@ const visitSize = int64(unsafe.Sizeof(Visit{}))
 // and code are usually shared with the link cache, so this overstates a little, never
 // understates.
 func visitMemory(v *Visit) int64 {
-	return visitSize + int64(len(v.Domain)+len(v.Code)+len(v.UserAgent)+len(v.Referer))
+	return visitSize + int64(len(v.Domain)+len(v.Code)+len(v.UserAgent)+len(v.Referer)+len(v.Country))
 }
 
 // droppedTotal is the number of visits dropped because MaxPending or MaxPendingBytes were held.

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shortlink-dev/shortlink/internal/stats"
 )
@@ -40,8 +41,9 @@ func TestLostCommitReplyCountsOnce(t *testing.T) {
 	st := openStore(t, fmt.Sprintf("postgres://postgres@%s/%s?sslmode=disable", proxy.ln.Addr(), db), true)
 	pool := st.Pool()
 	a, reg := newAggregator(t, st, stats.Options{})
+	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	for range 40 {
-		a.Record(stats.Visit{Code: "once"})
+		a.Record(stats.Visit{Code: "once", At: at, Referer: "https://news.example/", Country: "SE"})
 	}
 
 	proxy.armed.Store(true)
@@ -59,6 +61,8 @@ func TestLostCommitReplyCountsOnce(t *testing.T) {
 	if got, rows, hours := visits(t, pool, "once"), logRows(t, pool, "once"), hourVisits(t, pool, "once"); got != 40 || rows != 40 || hours != 40 {
 		t.Fatalf("after the retry: url_stats %d, visit_logs %d, visit_hours %d; want 40 each", got, rows, hours)
 	}
+	day := at.Format(time.DateOnly)
+	checkBreakdowns(t, pool, "once", map[string]int64{day + " referrer news.example": 40, day + " device desktop": 40, day + " country SE": 40})
 	if got := metric(t, reg, "shortlink_stats_flushes_total", "result", "duplicate"); got != 1 {
 		t.Errorf("duplicate flushes = %v, want 1", got)
 	}

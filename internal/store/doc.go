@@ -19,8 +19,8 @@ limitations under the License.
 // links and the holder rule (UpsertDeclared, Declared.Unchanged, DeleteDeclared, ListDeclared,
 // ReleaseOtherClaims, PurgeTombstones), links made through the create API (CreateAPILink,
 // CreateGeneratedAPILink, CreateAPILinks, GetWithVisits, ListLinks, PatchAPILink,
-// DeleteAPILink, VisitSeries), the change feed and lookups the redirector reads through
-// PgBouncer (Settled and Feed in commit order; Changes by version; Lookup;
+// DeleteAPILink, VisitSeries, VisitBreakdowns), the change feed and lookups the redirector
+// reads through PgBouncer (Settled and Feed in commit order; Changes by version; Lookup;
 // WALPosition, to measure how far a read replica lags), the stats flush (VisitWriter: counts
 // and visit logs), the read side of visit statistics (VisitTotals) and
 // upkeep of the visit tables (EnsurePartitions, DropPartitionsBefore, PruneStatsBatches).
@@ -41,6 +41,7 @@ limitations under the License.
 //   - api_batch: urls_sql.go (the API batch's temporary staging table for urls)
 //   - url_stats: url_stats.go
 //   - visit_hours: visit_hours.go
+//   - visit_breakdowns: visit_breakdowns.go (visits per link-day by referrer, device, country)
 //   - visit_logs: visit_logs.go (its partitions, and the COPY of a flush's visits)
 //   - stats_batches: stats_batches.go
 //   - schema_migrations: migrate.go
@@ -49,7 +50,7 @@ limitations under the License.
 // The Go that runs the urls statements is in files named after what it does: declared.go,
 // claims.go and tombstones.go (declared links), apilinks.go, apibatch.go and apiread.go (the
 // create API), feed.go and changes.go (the change feeds), lookup.go (the redirector's tier).
-// visits.go writes a flush's batch across stats_batches, url_stats, visit_hours and visit_logs
+// visits.go writes a flush's batch across stats_batches, url_stats, visit_hours, visit_breakdowns and visit_logs
 // in one transaction.
 //
 // # Migrations

@@ -66,7 +66,7 @@ func TestMigrateConcurrentlyThenAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertMigrationsRecorded(t, s, want)
-	for _, table := range []string{"urls", "url_stats", "visit_logs", "visit_logs_default", "stats_batches", "urls_version_seq", "visit_hours"} {
+	for _, table := range []string{"urls", "url_stats", "visit_logs", "visit_logs_default", "stats_batches", "urls_version_seq", "visit_hours", "visit_breakdowns"} {
 		if n := queryInt(t, s, "SELECT count(*) FROM pg_class WHERE relname = $1", table); n != 1 {
 			t.Errorf("%s exists %d times, want once", table, n)
 		}

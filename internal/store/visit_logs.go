@@ -107,8 +107,9 @@ func createPartition(ctx context.Context, tx pgx.Tx, name string, month time.Tim
 }
 
 // DropPartitionsBefore detaches and drops every monthly partition that ends at or before cutoff,
-// returning the names dropped, and deletes visits before cutoff from the DEFAULT partition and
-// hourly counts before it from visit_hours, so retention holds for them too. The DEFAULT partition itself stays. On error it returns what it
+// returning the names dropped, and deletes visits before cutoff from the DEFAULT partition,
+// hourly counts before it from visit_hours and the breakdowns of days ended by it from
+// visit_breakdowns, so retention holds for them too. The DEFAULT partition itself stays. On error it returns what it
 // dropped so far; the caller retries on its next pass.
 func (s *Store) DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]string, error) {
 	names, err := s.partitions(ctx)
@@ -130,6 +131,9 @@ func (s *Store) DropPartitionsBefore(ctx context.Context, cutoff time.Time) ([]s
 		return dropped, wrap("delete old visits from the default partition", err)
 	}
 	if err := s.pruneVisitHours(ctx, cutoff); err != nil {
+		return dropped, err
+	}
+	if err := s.pruneVisitBreakdowns(ctx, cutoff); err != nil {
 		return dropped, err
 	}
 	return dropped, nil

@@ -95,16 +95,20 @@ func TestDropPartitionsBefore(t *testing.T) {
 	for _, hour := range []time.Time{time.Date(2030, 3, 14, 23, 0, 0, 0, time.UTC), month(2030, 4)} {
 		mustExec(t, s, "INSERT INTO visit_hours (domain, code, hour, visits) VALUES ('', 'x', $1, 1)", hour)
 	}
+	for _, day := range []string{"2030-03-14", "2030-03-15", "2030-04-01"} {
+		mustExec(t, s, "INSERT INTO visit_breakdowns VALUES ('', 'x', $1::date, 'device', 'mobile', 1)", day)
+	}
 
 	tests := []struct {
 		cutoff      time.Time
 		wantDropped []string
 		wantLeft    []string
+		wantDays    int64 // of visit_breakdowns: those that end after the cutoff
 	}{
 		{cutoff: time.Date(2030, 3, 15, 0, 0, 0, 0, time.UTC), // March ends after the cutoff: it stays
-			wantDropped: []string{"visit_logs_2030_01", "visit_logs_2030_02"}, wantLeft: []string{"visit_logs_2030_03"}},
-		{cutoff: time.Date(2030, 3, 15, 0, 0, 0, 0, time.UTC), wantLeft: []string{"visit_logs_2030_03"}},
-		{cutoff: month(2030, 4), wantDropped: []string{"visit_logs_2030_03"}},
+			wantDropped: []string{"visit_logs_2030_01", "visit_logs_2030_02"}, wantLeft: []string{"visit_logs_2030_03"}, wantDays: 2},
+		{cutoff: time.Date(2030, 3, 15, 0, 0, 0, 0, time.UTC), wantLeft: []string{"visit_logs_2030_03"}, wantDays: 2},
+		{cutoff: month(2030, 4), wantDropped: []string{"visit_logs_2030_03"}, wantDays: 1},
 	}
 	for _, tt := range tests {
 		dropped, err := s.DropPartitionsBefore(ctx, tt.cutoff)
@@ -112,6 +116,9 @@ func TestDropPartitionsBefore(t *testing.T) {
 			t.Fatalf("drop before %v = %v, %v; want %v", tt.cutoff, dropped, err, tt.wantDropped)
 		}
 		assertPartitions(t, s, tt.wantLeft...)
+		if n := queryInt(t, s, "SELECT count(*) FROM visit_breakdowns"); n != tt.wantDays {
+			t.Errorf("after the drop before %v, visit_breakdowns holds %d days, want %d", tt.cutoff, n, tt.wantDays)
+		}
 	}
 	if n := queryInt(t, s, "SELECT count(*) FROM pg_class WHERE relname LIKE 'visit_logs_2030_%'"); n != 0 {
 		t.Errorf("%d old partitions detached but not dropped", n)
@@ -124,6 +131,9 @@ func TestDropPartitionsBefore(t *testing.T) {
 	}
 	if n := queryInt(t, s, "SELECT count(*) FROM visit_hours"); n != 1 {
 		t.Errorf("visit_hours holds %d hours, want the one at the last cutoff", n)
+	}
+	if n := queryInt(t, s, "SELECT count(*) FROM visit_breakdowns WHERE day = '2030-04-01'"); n != 1 {
+		t.Errorf("visit_breakdowns lost the day that starts at the last cutoff")
 	}
 }
 

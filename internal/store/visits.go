@@ -42,6 +42,10 @@ type Visit struct {
 	// Bot marks a program's visit (internal/bots): counted in visits and in bot_visits, so
 	// that people's visits are the difference.
 	Bot bool
+	// Country is the ISO 3166-1 alpha-2 code of the client's full address, looked up by the
+	// redirector before the address is anonymised; "" when it has no database or the database
+	// does not know the address. Counted in visit_breakdowns only, never stored per visit.
+	Country string
 }
 
 // Bound cuts an over-long User-Agent or Referer to the length visit_logs stores, so that what a
@@ -80,7 +84,7 @@ type VisitWriter struct {
 func (s *Store) NewVisitWriter() *VisitWriter { return &VisitWriter{store: s} }
 
 // Write writes a batch of visits in one transaction: its id into stats_batches, its counts
-// into visit_hours and url_stats, its rows into visit_logs. duplicate says that the id was
+// into visit_hours, url_stats and visit_breakdowns, its rows into visit_logs. duplicate says that the id was
 // already there — an earlier attempt committed — so nothing else was written. Errors come back
 // as PostgreSQL gave them, for the caller to tell refused data from unavailability.
 func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit) (duplicate bool, err error) {
@@ -96,6 +100,9 @@ func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit)
 		c := sumCounts(visits)
 		if _, err := tx.Exec(ctx, addCountsSQL, c.domains, c.codes, c.hours, c.visits, c.botVisits, c.lastVisits); err != nil {
 			return fmt.Errorf("add visit counts: %w", err)
+		}
+		if err := addBreakdowns(ctx, tx, visits); err != nil {
+			return err
 		}
 		w.copyBuf = appendVisitLogs(w.copyBuf[:0], visits)
 		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(w.copyBuf), copyVisitLogsSQL); err != nil {

@@ -277,8 +277,9 @@ func TestChartCopiesMatchConfig(t *testing.T) {
 	})
 	t.Run("files", func(t *testing.T) {
 		for chartFile, configFile := range map[string]string{
-			"charts/shortlink/files/manager-role.yaml":   "config/rbac/role.yaml",
-			"charts/shortlink/dashboards/shortlink.json": "config/prometheus/dashboards/shortlink.json",
+			"charts/shortlink/files/manager-role.yaml":          "config/rbac/role.yaml",
+			"charts/shortlink/dashboards/shortlink.json":        "config/prometheus/dashboards/shortlink.json",
+			"charts/shortlink/dashboards/shortlink-visits.json": "config/prometheus/dashboards/shortlink-visits.json",
 		} {
 			a, errA := os.ReadFile(filepath.Join(root, chartFile))  //nolint:gosec // a file of this repository
 			b, errB := os.ReadFile(filepath.Join(root, configFile)) //nolint:gosec // a file of this repository
