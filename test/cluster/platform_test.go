@@ -137,6 +137,7 @@ func TestChartOnTheNode(t *testing.T) {
 		expectSamplesServed(t, n, redirector)
 		expectVisitsCounted(t, n)
 	})
+	t.Run("the webhook denies at apply", func(t *testing.T) { expectWebhookDenies(t, n) })
 	t.Run("wiring inside the cluster", func(t *testing.T) {
 		expectRedirectorsBehindPgBouncer(t, n, p)
 		expectManagerLeads(t, n, chartNamespace)
@@ -209,6 +210,31 @@ func TestKustomizeOnTheNode(t *testing.T) {
 	expectSamplesServed(t, n, redirector)
 	expectVisitsCounted(t, n)
 	expectNoRestarts(t, n, localcluster.KustomizeNamespace)
+}
+
+// loopLink is a ShortLink whose target is on the node's own served domain: the URL policy
+// refuses it, and only the manager's Go code can tell (no CRD rule knows the served domains).
+const loopLink = `apiVersion: links.shortlink.dev/v1alpha1
+kind: ShortLink
+metadata:
+  name: loop
+spec:
+  target: https://links.node.test/docs
+`
+
+// expectWebhookDenies: the API server reaches the manager's webhook through its Service, with
+// the certificate the leader wrote and the caBundle it patched in, so a server-side dry run of
+// a refused link is denied by the webhook, not merely admitted (failurePolicy Ignore would
+// admit it while the webhook cannot be reached). Polled: the leader certifies after it starts.
+func expectWebhookDenies(t *testing.T, n *localnode.Node) {
+	t.Helper()
+	eventually(t, 2*time.Minute, func() error {
+		out, err := kubectlErr(n, loopLink, "apply", "-n", linksNamespace, "--dry-run=server", "-f", "-")
+		if err == nil || !strings.Contains(out+err.Error(), "denied the request") {
+			return fmt.Errorf("dry-run apply of a looping link: %v, output %q; want the webhook's denial", err, out)
+		}
+		return nil
+	})
 }
 
 // expectNoPodSecurityWarning: an install's stderr carries no PodSecurity warning.
