@@ -313,12 +313,18 @@ func result(name string, a, b sample, baseline, goal string, met bool) Result {
 // profile records a CPU profile of s while wrk drives it with script, into bin/bench/<name>.pprof,
 // so that a missed goal comes with where the time went.
 func (r *redirectRun) profile(ctx context.Context, s *server, script, name string) error {
+	return r.profileWhile(ctx, s, name, func(ctx context.Context, d time.Duration) error {
+		_, err := runWrk(ctx, script, s.url, d)
+		return err
+	})
+}
+
+// profileWhile records a CPU profile of s into bin/bench/<name>.pprof while drive loads it for
+// a little longer than the profile lasts.
+func (r *redirectRun) profileWhile(ctx context.Context, s *server, name string, drive func(context.Context, time.Duration) error) error {
 	secs := max(2, int(r.runFor.Seconds()))
 	done := make(chan error, 1)
-	go func() {
-		_, err := runWrk(ctx, script, s.url, time.Duration(secs+1)*time.Second)
-		done <- err
-	}()
+	go func() { done <- drive(ctx, time.Duration(secs+1)*time.Second) }()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.metrics, secs), nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

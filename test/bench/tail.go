@@ -19,8 +19,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -210,26 +208,10 @@ func runQueueWait(pid int) (time.Duration, error) {
 // profileOpenLoop records a CPU profile of s while the open loop drives it at rate, into
 // bin/bench/<name>.pprof, so that a missed goal comes with where the time went.
 func (r *redirectRun) profileOpenLoop(ctx context.Context, s *server, rate float64, name string) error {
-	secs := max(2, int(r.runFor.Seconds()))
-	done := make(chan error, 1)
-	go func() {
-		_, _, err := openLoop(ctx, s.url, benchHost, codes(tailLinks), rate, time.Duration(secs+1)*time.Second)
-		done <- err
-	}()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.metrics, secs), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	return r.profileWhile(ctx, s, name, func(ctx context.Context, d time.Duration) error {
+		_, _, err := openLoop(ctx, s.url, benchHost, codes(tailLinks), rate, d)
 		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(r.h.binDir, name+".pprof"), data, 0o600); err != nil {
-		return err
-	}
-	return <-done
+	})
 }
 
 // tailResult is one row of the tail step: ours against bare at the same rate, by p99.
