@@ -106,17 +106,8 @@ func StartPostgresWith(ctx context.Context, runDir string, opts PostgresOptions)
 		name: "initdb", path: initdb, runDir: runDir, logPath: filepath.Join(dir, "initdb.log"), unprivileged: root,
 		args: []string{"-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"},
 	}
-	if err := init.start(); err != nil {
+	if err := init.run(ctx); err != nil {
 		return nil, err
-	}
-	select {
-	case <-init.done:
-	case <-ctx.Done():
-		_ = init.stop()
-		return nil, ctx.Err()
-	}
-	if code := init.cmd.ProcessState.ExitCode(); code != 0 {
-		return nil, fmt.Errorf("initdb exited with %d:\n%s", code, init.logTail())
 	}
 	if err := allowPasswords(data, opts.PasswordFrom); err != nil {
 		return nil, err

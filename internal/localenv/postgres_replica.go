@@ -77,19 +77,7 @@ func baseBackup(ctx context.Context, runDir, path, data string, primaryPort int,
 			"-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
 		},
 	}
-	if err := p.start(); err != nil {
-		return err
-	}
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		_ = p.stop()
-		return ctx.Err()
-	}
-	if p.exitCode != 0 {
-		return fmt.Errorf("pg_basebackup exited with %d:\n%s", p.exitCode, p.logTail())
-	}
-	return nil
+	return p.run(ctx)
 }
 
 // Kill ends the server with SIGKILL, its backends with it, as a lost node ends: no shutdown

@@ -18,6 +18,7 @@ package localenv
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -93,6 +94,24 @@ func (p *process) start() error {
 		p.exitCode = cmd.ProcessState.ExitCode()
 		close(done)
 	}()
+	return nil
+}
+
+// run starts a one-shot tool (initdb, pg_basebackup) and waits for it to end, stopping it if
+// ctx ends first; a non-zero exit is an error with the end of its log.
+func (p *process) run(ctx context.Context) error {
+	if err := p.start(); err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		_ = p.stop()
+		return ctx.Err()
+	}
+	if p.exitCode != 0 {
+		return fmt.Errorf("%s exited with %d:\n%s", p.name, p.exitCode, p.logTail())
+	}
 	return nil
 }
 
