@@ -30,6 +30,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -59,16 +60,12 @@ type Rotator struct {
 // Start checks every Interval until ctx ends; a failed pass is logged and retried.
 func (r *Rotator) Start(ctx context.Context) error {
 	log := logf.FromContext(ctx).WithValues("secret", r.Secret.String(), "webhookConfiguration", r.WebhookConfig)
-	for {
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if err := r.Ensure(ctx); err != nil {
 			log.Info("Webhook certificate not ensured; will retry", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(r.Interval):
-		}
-	}
+	}, r.Interval)
+	return nil
 }
 
 // NeedLeaderElection is true: only the leader writes the Secret and the caBundle.

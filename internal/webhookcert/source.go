@@ -26,6 +26,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -48,16 +49,12 @@ type Source struct {
 // with failurePolicy Ignore, admits without us).
 func (s *Source) Start(ctx context.Context) error {
 	log := logf.FromContext(ctx).WithValues("secret", s.Secret.String())
-	for {
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if err := s.load(ctx); err != nil {
 			log.Info("Webhook certificate not loaded; serving the previous one", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(s.Interval):
-		}
-	}
+	}, s.Interval)
+	return nil
 }
 
 // NeedLeaderElection is false: every replica serves the webhook.
