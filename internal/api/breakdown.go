@@ -61,17 +61,9 @@ func (s *server) breakdown(w http.ResponseWriter, r *http.Request) error {
 
 // breakdownDays reads from and to into the first UTC day and the midnight after the last.
 func breakdownDays(r *http.Request, now time.Time) (first, end time.Time, err error) {
-	q := r.URL.Query()
-	to, err := queryTime(q.Get("to"), "to", now)
+	from, to, err := querySpan(r.URL.Query(), now)
 	if err != nil {
 		return first, end, err
-	}
-	from, err := queryTime(q.Get("from"), "from", to.Add(-defaultVisitSpan))
-	if err != nil {
-		return first, end, err
-	}
-	if !from.Before(to) {
-		return first, end, badField("from", "must be before to")
 	}
 	first = from.UTC().Truncate(day) // UTC days are whole multiples since the epoch
 	n, ok := buckets(first, to, day)

@@ -19,6 +19,7 @@ package api
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -111,16 +112,9 @@ func (s *server) visits(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return badField("step", `must be "hour" or "day"`)
 	}
-	to, err := queryTime(q.Get("to"), "to", s.now())
+	from, to, err := querySpan(q, s.now())
 	if err != nil {
 		return err
-	}
-	from, err := queryTime(q.Get("from"), "from", to.Add(-defaultVisitSpan))
-	if err != nil {
-		return err
-	}
-	if !from.Before(to) {
-		return badField("from", "must be before to")
 	}
 	first := from.UTC().Truncate(step) // UTC hours and days are whole multiples since the epoch
 	n, ok := buckets(first, to, step)
@@ -150,6 +144,21 @@ func buckets(first, to time.Time, step time.Duration) (int, bool) {
 		return 0, false
 	}
 	return int((span + step - 1) / step), true
+}
+
+// querySpan reads the from and to parameters: to defaults to now and from to defaultVisitSpan
+// before to, and from must come first.
+func querySpan(q url.Values, now time.Time) (from, to time.Time, err error) {
+	if to, err = queryTime(q.Get("to"), "to", now); err != nil {
+		return from, to, err
+	}
+	if from, err = queryTime(q.Get("from"), "from", to.Add(-defaultVisitSpan)); err != nil {
+		return from, to, err
+	}
+	if !from.Before(to) {
+		return from, to, badField("from", "must be before to")
+	}
+	return from, to, nil
 }
 
 func queryTime(v, field string, def time.Time) (time.Time, error) {
