@@ -79,7 +79,7 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request) error {
 			out.Created++
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeBatch(w, out)
 	return nil
 }
 
