@@ -20,8 +20,11 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
@@ -126,5 +129,62 @@ func TestBinaryRowRefusesNullAndMissingColumns(t *testing.T) {
 	d = binaryRow{vals: [][]byte{nil}}
 	if d.text(); d.err == nil {
 		t.Fatal("a NULL text was accepted")
+	}
+}
+
+// TestFeedDecodesEveryColumnAsPgxDoes: the feed's binary rows read as pgx scans the same rows
+// (Changes), tombstone, installation, timestamps and transaction id included.
+func TestFeedDecodesEveryColumnAsPgxDoes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	writer := openStore(t, db.direct, Options{})
+	reader := openStore(t, db.bouncer, Options{ViaPgBouncer: true, MaxConns: 2})
+
+	full := Declared{Link: fullLink("full"), CreatedAt: t0, InstallID: "install-feed"}
+	full.Link.ValidSince = time.Date(1999, 12, 31, 23, 59, 59, 999_999_000, time.UTC) // before PostgreSQL's epoch
+	full.Link.Tags = []string{"a,b", `quote"d`, "{braces}", "ünïcode", ""}
+	for _, d := range []Declared{full, declared("bare", "team-a/bare", "uid-bare", t0), declared("gone", "team-a/gone", "uid-gone", t0)} {
+		mustUpsert(t, writer, d)
+	}
+	mustDelete(t, writer, "gone", "uid-gone")
+
+	feed, err := reader.Feed(ctx, FeedPosition{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := writer.Changes(ctx, 0, 100)
+	if err != nil || len(feed) != 3 || len(want) != 3 {
+		t.Fatalf("feed %d rows, changes %d rows (%v), want 3 each", len(feed), len(want), err)
+	}
+	var txids []int64
+	rows, _ := writer.Pool().Query(ctx, "SELECT txid FROM urls ORDER BY txid, version")
+	if txids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range feed {
+		w := want[slices.IndexFunc(want, func(r Row) bool { return r.Code == c.Code })]
+		if c.Txid != txids[i] || c.Txid <= 0 {
+			t.Errorf("%s: txid %d, want %d", c.Code, c.Txid, txids[i])
+		}
+		got := c.Row
+		for _, at := range []struct{ got, want *time.Time }{
+			{&got.ValidSince, &w.ValidSince}, {&got.ValidUntil, &w.ValidUntil},
+			{&got.CreatedAt, &w.CreatedAt}, {&got.UpdatedAt, &w.UpdatedAt},
+		} {
+			if !at.got.Equal(*at.want) {
+				t.Errorf("%s: time %v, want %v", c.Code, *at.got, *at.want)
+			}
+			*at.got, *at.want = time.Time{}, time.Time{}
+		}
+		if len(w.Tags) == 0 {
+			w.Tags = nil // pgx scans '{}' as an empty slice; the feed reads nil, which caches encode alike
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: feed = %+v\nwant     %+v", c.Code, got, w)
+		}
+	}
+	if !feed[2].Deleted || feed[2].Code != "gone" || feed[0].InstallID == "" {
+		t.Fatalf("feed = %+v, want the tombstone of gone last and installations read", feed)
 	}
 }
