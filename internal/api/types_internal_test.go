@@ -19,7 +19,13 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"maps"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +62,54 @@ func TestMembers(t *testing.T) {
 			t.Errorf("members(%s) = %d, want %d", body, got, want)
 		}
 	}
+}
+
+// decodeBatchByUnmarshal is decodeBatch as it was before splitArray: the reference.
+func decodeBatchByUnmarshal(body string) ([]json.RawMessage, error) {
+	dec := json.NewDecoder(strings.NewReader(body))
+	raw, err := readObject(dec)
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, badField("body", "must hold exactly one JSON object")
+	}
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		if name != "links" {
+			return nil, badField(name, "is not a known field")
+		}
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw["links"], &items); err != nil {
+		return nil, badField("links", "must be a JSON array of links")
+	}
+	if len(items) == 0 || len(items) > MaxBatchLinks {
+		return nil, badField("links", "must hold 1 to "+strconv.Itoa(MaxBatchLinks)+" links")
+	}
+	return items, nil
+}
+
+// FuzzDecodeBatchSplitsAsUnmarshal: the batch's array split by hand gives the items, or the
+// refusal, that unmarshalling it into []json.RawMessage gave.
+func FuzzDecodeBatchSplitsAsUnmarshal(f *testing.F) {
+	for _, seed := range []string{
+		`{"links": [{"target": "https://example.com/"}, {"code": "a,b]"} ,[1, 2], "x]", null, 12.5e3, true]}`,
+		"{\"links\":\n\t[ {\"a\": {\"b\": [\"]\", \"\\\"\"]}} ]\r\n}", `{"links": []}`, `{"links": null}`,
+		`{"links": {}}`, `{"links": "[1]"}`, `{}`, `{"links": [1], "x": 2}`, `{"links": [1]} {}`, `[]`,
+		`{"links": [ ]}`, `{"links": [-0, "\u005d", {}]}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		want, wantErr := decodeBatchByUnmarshal(body)
+		got, gotErr := decodeBatch(strings.NewReader(body))
+		if len(got) != len(want) || !reflect.DeepEqual(gotErr, wantErr) {
+			t.Fatalf("%q: split %d items, %v; unmarshal %d items, %v", body, len(got), gotErr, len(want), wantErr)
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%q: item %d split as %q, unmarshal %q", body, i, got[i], want[i])
+			}
+		}
+	})
 }
