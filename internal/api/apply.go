@@ -85,17 +85,24 @@ func (s *server) response(row store.Row, visits *int64) LinkResponse {
 	}
 }
 
+// timeOrNil is t, or nil for the zero time. The copy is made only when needed: returning &t
+// moved every t to the heap, zero or not, two allocations a link of a batch's answer.
 func timeOrNil(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	return &t
+	p := new(time.Time)
+	*p = t
+	return p
 }
 
-// positiveOrNil is n, or nil for 0 (no limit), which the answer leaves out.
+// positiveOrNil is n, or nil for 0 (no limit), which the answer leaves out; copied only then,
+// as timeOrNil.
 func positiveOrNil(n int64) *int64 {
 	if n <= 0 {
 		return nil
 	}
-	return &n
+	p := new(int64)
+	*p = n
+	return p
 }

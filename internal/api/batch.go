@@ -70,13 +70,14 @@ func (s *server) batch(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		created := make([]LinkResponse, len(rows)) // one allocation, not one a link
 		for j, row := range rows {
 			if row.Code == "" { // held by a live row, or by an earlier link of the batch
 				results[at[j]], _ = failed(store.ErrConflict)
 				continue
 			}
-			link := s.response(row, nil)
-			results[at[j]] = BatchResult{Status: http.StatusCreated, Link: &link}
+			created[j] = s.response(row, nil)
+			results[at[j]] = BatchResult{Status: http.StatusCreated, Link: &created[j]}
 			out.Created++
 		}
 	}
