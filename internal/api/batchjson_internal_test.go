@@ -57,7 +57,7 @@ func TestBatchAnswerMatchesEncodingJSON(t *testing.T) {
 		time.Date(9999, 12, 31, 23, 59, 59, 100, time.Local),
 	}
 	n := func(v int64) *int64 { return &v }
-	var results []BatchResult
+	results := make([]BatchResult, 0, 3*len(oddStrings))
 	for i, s := range oddStrings {
 		at := times[i%len(times)]
 		link := LinkResponse{
