@@ -271,11 +271,11 @@ func putEntry(e []byte, k key, l links.Link, expires int64) {
 			flags |= f.flag
 		}
 	}
-	binary.LittleEndian.PutUint64(e[offExpires:], uint64(expires))   //nolint:gosec // read back as int64
-	binary.LittleEndian.PutUint64(e[offVersion:], uint64(l.Version)) //nolint:gosec // read back as int64
-	e[offFlags], e[offRedirect] = flags, uint8(l.RedirectType-redirectBase)     //nolint:gosec // checked by entrySize
-	e[offDomainLen], e[offCodeLen] = uint8(len(k.domain)), uint8(len(k.code))   //nolint:gosec // checked by entrySize
-	binary.LittleEndian.PutUint16(e[offTargetLen:], uint16(len(l.Target)))      //nolint:gosec // checked by entrySize
+	binary.LittleEndian.PutUint64(e[offExpires:], uint64(expires))            //nolint:gosec // read back as int64
+	binary.LittleEndian.PutUint64(e[offVersion:], uint64(l.Version))          //nolint:gosec // read back as int64
+	e[offFlags], e[offRedirect] = flags, uint8(l.RedirectType-redirectBase)   //nolint:gosec // checked by entrySize
+	e[offDomainLen], e[offCodeLen] = uint8(len(k.domain)), uint8(len(k.code)) //nolint:gosec // checked by entrySize
+	binary.LittleEndian.PutUint16(e[offTargetLen:], uint16(len(l.Target)))    //nolint:gosec // checked by entrySize
 	b := append(append(e[:entryHeader], k.domain...), k.code...)
 	urlsStart := len(b)
 	if flags&entryValidSince != 0 {

@@ -121,7 +121,9 @@ func benchKeys(n int) []key {
 	return keys
 }
 
-type otterBench struct{ c *otter.Cache[key, *benchValue] }
+type otterBench struct {
+	c *otter.Cache[key, *benchValue]
+}
 
 func newOtterBench(size int, ttl time.Duration) otterBench {
 	return otterBench{otter.Must(&otter.Options[key, *benchValue]{
@@ -135,7 +137,9 @@ func (o otterBench) get(k key) bool {
 }
 func (o otterBench) set(k key) { o.c.Set(k, &benchValue{}) }
 
-type lruBench struct{ c *expirable.LRU[key, *benchValue] }
+type lruBench struct {
+	c *expirable.LRU[key, *benchValue]
+}
 
 func (l lruBench) get(k key) bool {
 	_, ok := l.c.Get(k)
