@@ -46,7 +46,7 @@ type benchCache interface {
 }
 
 // benchValue stands for what a library candidate holds: a pointer to an entry.
-type benchValue struct{ version int64 }
+type benchValue struct{ _ int64 }
 
 var benchCandidates = []struct {
 	name string

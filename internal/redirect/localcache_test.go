@@ -194,11 +194,11 @@ func TestLocalCacheStaysWithinItsBound(t *testing.T) {
 			t.Fatalf("after %d links the cache weighs %d bytes, over its bound of %d", i, lc.bytes(), limit)
 		}
 	}
-	grown := int64(heapBytes()) - int64(before)
+	grown := float64(heapBytes()) - float64(before)
 	runtime.KeepAlive(lc)
-	t.Logf("%d links in %d bytes of weight, heap grown by %d", lc.entries(), lc.bytes(), grown)
+	t.Logf("%d links in %d bytes of weight, heap grown by %.0f", lc.entries(), lc.bytes(), grown)
 	if lc.bytes() > limit || grown > limit {
-		t.Errorf("weight %d, heap grown by %d; want both ≤ %d", lc.bytes(), grown, limit)
+		t.Errorf("weight %d, heap grown by %.0f; want both ≤ %d", lc.bytes(), grown, limit)
 	}
 	if n := lc.entries(); n < limit/256 {
 		t.Errorf("the cache holds %d links in %d bytes; want at least %d", n, limit, limit/256)
