@@ -43,30 +43,31 @@ limitations under the License.
 //
 // # The in-process cache
 //
-// The in-process cache is github.com/maypok86/otter/v2, chosen with localcache_bench_test.go
-// over hashicorp/golang-lru/v2's expirable LRU and a sharded map with expiry written for the
-// comparison, each bounded and with a hard TTL. Medians of five runs on this project's shared
-// 2-core machine (go test -bench LocalCache -cpu 1,2 -count 5):
+// The in-process cache (localcache.go) is this package's own: entries appended to pointer-free
+// byte chunks, indexed per shard by a map[uint64]uint64 from a hash of the key to the entry's
+// position, evicted a whole chunk at a time, oldest first, with a second chance for entries
+// read since they were written. The collector never walks it: with otter (below) a cached link
+// was three objects and nine pointers, and at a million links under a 200 MiB limit marking
+// them took a sixth of the redirector's CPU (docs/benchmarks.md). A link with a 60-byte target
+// now takes 143-150 bytes of heap, against 231-242 in otter and 443 as a whole links.Link.
+// A hit takes the shard's mutex (16 shards, for two cores), compares the key bytes (a hash
+// collision is a miss), and points the answer's target into the chunk; only the code is
+// copied, as a held visit keeps it. A check and a write under the same mutex give the
+// versioned insert that must lose to a concurrent invalidation.
+//
+// Before it, the cache was github.com/maypok86/otter/v2 (which the rate limiter still uses),
+// chosen with localcache_bench_test.go over hashicorp/golang-lru/v2's expirable LRU and a
+// sharded map with expiry written for the comparison, each bounded and with a hard TTL.
+// Medians of five runs on this project's shared 2-core machine (go test -bench LocalCache -cpu
+// 1,2 -count 5):
 //
 //	workload                                 otter      lru-expirable   sharded map
 //	hot: 1,000 keys, ns/get, 1 goroutine     75         97              115
 //	hot: 1,000 keys, ns/get, 2 goroutines    82         102             113
 //	Zipf: 100,000 keys into 10,000, misses   13.6 %     15.6 %          19.8 %
 //
-// None allocates on a hit (the key is a struct of the request's two strings). Otter reads
-// fastest, and its reads take no lock, where the LRU takes one mutex on every Get to move the
-// entry (invisible on 2 cores, a queue on 16); its admission policy keeps more of a Zipf
-// workload than LRU or arbitrary eviction, so fewer requests reach Redis; and its Compute runs
-// a check and a write under the key's lock, which is exactly what a versioned insert that must
-// lose to a concurrent invalidation needs. (The Zipf times, about 330 ns for all three, are
-// mostly the generator's.) In production the caches also share a coarse clock, so an
-// expiring read costs a load rather than a clock read.
-//
-// The cache is bounded in bytes of heap rather than in links (issue 21): otter weighs each
-// entry with what it is estimated to take, its node, table shares and strings (localcache.go),
-// and evicts by weight. An entry keeps only what answering needs: a 32-byte struct pointing at
-// the code, which the stored key shares, and at one string with the target and expiredTarget:
-// 231-242 bytes of heap a link with a 60-byte target, against 443 when the entry was a whole
-// links.Link. A hit fills the answer with those strings and slices of them, without
-// allocating.
+// The benchmarks now have the chunked cache as a fourth candidate. Its second chance misses as
+// often as otter's admission policy on the Zipf workload (13.4 % against 13.2-13.8 % in one
+// run of each at load 6, where every time per get was two to four times the table's); its one
+// allocation is the hit's copy of the code.
 package redirect

@@ -18,6 +18,9 @@ package redirect
 
 import (
 	"encoding/binary"
+	"hash/maphash"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -35,32 +38,36 @@ type key struct {
 	domain, code string
 }
 
-// entry is what the in-process cache holds for a link: only what answering needs, so that
-// tags and ownership take no memory in any replica. It is 32 bytes, the allocator's class of
-// that size, and points at two strings, which is why it holds their pointers and lengths
-// rather than two string headers (16 bytes each, which took it to the 48-byte class):
+// The in-process cache holds its links in memory the collector never walks: entries are
+// appended to large byte chunks (no pointers, so never scanned), and each shard's index is a
+// map[uint64]uint64 from a hash of the key to the entry's position (no pointers either). With
+// the cache as three objects and nine pointers a link, marking it took a sixth of the
+// redirector's CPU at a million links (docs/benchmarks.md).
 //
-//   - the code, which the stored key shares (one allocation for both). It is kept apart on
-//     purpose: a visit held through a PostgreSQL outage keeps the link's code, and must not keep
-//     the link's URLs with it once the entry is evicted (the aggregator counts a held visit's
-//     code);
-//   - the URLs: the validity window's ends when set (12 bytes each), maxVisits when set (8
-//     bytes; only limited links carry it), then the target and the expiredTarget back to back. With a 60-byte target, 60 bytes in the 64-byte class.
+// An entry, little-endian, at a position of its chunk:
 //
-// otter keeps a pointer to it: a value held inline in otter's node is copied through the
-// generic code on every read, which measured twice the time of a pointer's. A hit builds the
-// links.Link with the two strings and slices of them, without allocating. An entry is never
-// modified once stored.
-type entry struct {
-	code      *byte // code's bytes, codeLen of them
-	urls      *byte // the URLs' bytes, urlsLen of them
-	version   int64
-	urlsLen   uint16
-	targetLen uint16
-	codeLen   uint8
-	redirect  uint8 // the redirect type less redirectBase
-	flags     uint8
-}
+//	expires (8: the clock's nanoseconds) | version (8) | flags (1) | redirect type less 300 (1) |
+//	domain length (1) | code length (1) | URLs length (2) | target length (2) |
+//	domain | code | URLs
+//
+// The URLs are, as stored in Redis's spirit: the validity window's ends when set (12 bytes
+// each), maxVisits when set (8), then the target and the expiredTarget back to back.
+//
+// A chunk is only appended to, and the bytes of an entry never change once written except its
+// flags byte's hit bit (under the shard's lock). So a hit's links.Link can point its target
+// into the chunk without copying it: an evicted chunk stays alive while such a string points
+// into it, and no string ever changes under a reader.
+const (
+	offExpires   = 0
+	offVersion   = 8
+	offFlags     = 16
+	offRedirect  = 17
+	offDomainLen = 18
+	offCodeLen   = 19
+	offURLsLen   = 20
+	offTargetLen = 22
+	entryHeader  = 24
+)
 
 const (
 	entryForwardQuery uint8 = 1 << iota
@@ -69,6 +76,9 @@ const (
 	entryValidSince
 	entryValidUntil
 	entryMaxVisits
+	_
+	// entryHit: the entry was read since it was written. Eviction gives it a second chance.
+	entryHit
 )
 
 const (
@@ -79,14 +89,175 @@ const (
 	maxURLsLen    = 0xffff
 )
 
-// newEntry keeps what answering l needs, with code as its code, or reports false when l does
-// not fit the entry (URLs over 64 KiB, a code over 255 bytes, a redirect type outside
-// 300-555; none the API or the CRD accepts): such a link is answered from Redis.
-func newEntry(code string, l links.Link) (*entry, bool) {
-	if len(l.Target)+len(l.ExpiredTarget)+2*entryTimeLen+entryLimitLen > maxURLsLen || len(code) > 0xff ||
-		l.RedirectType < redirectBase || l.RedirectType > maxRedirectIn {
+// Sizing: a shard per 4 MiB of bound, at most 16 (two cores contend little on 16 locks), and
+// a chunk a sixteenth of a shard, at most 256 KiB, so that evicting one is a small part of the
+// shard. An entry larger than a quarter of a chunk is not cached: such a link is answered from
+// Redis.
+const (
+	bytesPerShard = 4 << 20
+	maxShards     = 16
+	maxChunk      = 256 << 10
+	minChunk      = 1 << 10
+	// indexSlotBytes is what a link costs in its shard's index at most: a map[uint64]uint64
+	// slot is 16 bytes and a control byte, and Go's map keeps its tables between 7/16 and 7/8
+	// full. The index never shrinks short of a flush, so its largest size is what counts.
+	indexSlotBytes = 40
+)
+
+// localCache is the in-process tier: bounded in bytes (its chunks and its index's largest
+// size), with a hard TTL, holding versioned entries. An entry is never replaced by an older
+// version, and a fill that an invalidation overtook is refused (see guard). No shards means
+// the tier is off.
+type localCache struct {
+	shards     []cacheShard
+	maxBytes   int64
+	shardLimit int64
+	chunkSize  int
+	ttl        int64
+	clock      otter.Clock
+	guard      *guard
+	seed       maphash.Seed
+	// hashMask is all ones; a test clears it to make every key's hash collide.
+	hashMask uint64
+}
+
+// cacheShard is a part of the cache under one lock. chunks[i] has the sequence number
+// first+i; a position in the index is the chunk's sequence number and the offset in it.
+type cacheShard struct {
+	mu        sync.Mutex
+	index     map[uint64]uint64
+	chunks    []chunk // oldest first; the last is the one being written
+	first     uint32
+	ringBytes int64
+	peak      int // the index's largest size since the last flush
+	_         [64]byte
+}
+
+type chunk struct {
+	b    []byte
+	used int
+}
+
+func newLocalCache(maxBytes int64, ttl time.Duration, g *guard, clock otter.Clock) *localCache {
+	lc := &localCache{guard: g, ttl: int64(ttl), clock: clock, seed: maphash.MakeSeed(), hashMask: ^uint64(0)}
+	if maxBytes <= 0 {
+		return lc
+	}
+	n := 1
+	for n < maxShards && int64(n)*2*bytesPerShard <= maxBytes {
+		n *= 2
+	}
+	lc.maxBytes = maxBytes
+	lc.shards = make([]cacheShard, n)
+	for i := range lc.shards {
+		lc.shards[i].index = map[uint64]uint64{}
+	}
+	lc.shardLimit = maxBytes / int64(n)
+	lc.chunkSize = int(min(max(lc.shardLimit/16, minChunk), maxChunk))
+	return lc
+}
+
+// hash is k's 64-bit hash; equal hashes of different keys are told apart by the key bytes an
+// entry holds (a collision is a miss, never another link).
+func (lc *localCache) hash(domain, code string) uint64 {
+	return (maphash.String(lc.seed, code) ^ maphash.String(lc.seed, domain)*0x9e3779b97f4a7c15) & lc.hashMask
+}
+
+func (lc *localCache) shard(h uint64) *cacheShard {
+	return &lc.shards[(h>>32)%uint64(len(lc.shards))]
+}
+
+// link sets *l, a zero links.Link, to k's link if the cache holds it, and reports whether it
+// does.
+func (lc *localCache) link(k key, l *links.Link) bool {
+	if lc.shards == nil {
+		return false
+	}
+	h := lc.hash(k.domain, k.code)
+	sh := lc.shard(h)
+	now := lc.clock.NowNano()
+	sh.mu.Lock()
+	e, ok := sh.find(h, k, now)
+	if ok {
+		if e[offFlags]&entryHit == 0 {
+			e[offFlags] |= entryHit
+		}
+		readEntry(e, l, k.domain)
+	}
+	sh.mu.Unlock()
+	if ok {
+		// The code outlives the request (a visit held through a PostgreSQL outage keeps it): it
+		// must not keep a whole chunk alive, as the target may.
+		l.Code = strings.Clone(l.Code)
+	}
+	return ok
+}
+
+// find is the entry k's hash leads to, if it holds k and has not expired. Called under sh.mu.
+func (sh *cacheShard) find(h uint64, k key, now int64) ([]byte, bool) {
+	pos, ok := sh.index[h]
+	if !ok {
 		return nil, false
 	}
+	e := sh.entryAt(pos)
+	if !holds(e, k) {
+		return nil, false
+	}
+	if int64(binary.LittleEndian.Uint64(e[offExpires:])) <= now { //nolint:gosec // written from an int64
+		delete(sh.index, h)
+		return nil, false
+	}
+	return e, true
+}
+
+// entryAt is the entry at pos, to the end of its chunk.
+func (sh *cacheShard) entryAt(pos uint64) []byte {
+	c := sh.chunks[uint32(pos>>32)-sh.first]
+	return c.b[uint32(pos):c.used] //nolint:gosec // an offset within a chunk
+}
+
+func position(seq uint32, off int) uint64 { return uint64(seq)<<32 | uint64(off) } //nolint:gosec // an offset within a chunk
+
+func entryDomain(e []byte) []byte { return e[entryHeader : entryHeader+int(e[offDomainLen])] }
+
+func entryCode(e []byte) []byte {
+	start := entryHeader + int(e[offDomainLen])
+	return e[start : start+int(e[offCodeLen])]
+}
+
+func entryLen(e []byte) int {
+	return entryHeader + int(e[offDomainLen]) + int(e[offCodeLen]) + int(binary.LittleEndian.Uint16(e[offURLsLen:]))
+}
+
+// holds reports whether e is k's entry.
+func holds(e []byte, k key) bool {
+	return string(entryDomain(e)) == k.domain && string(entryCode(e)) == k.code
+}
+
+// entrySize is the bytes l's entry under k takes, or false when l does not fit an entry (URLs
+// over 64 KiB, a domain or code over 255 bytes, a redirect type outside 300-555; none the API
+// or the CRD accepts): such a link is answered from Redis.
+func entrySize(k key, l links.Link) (int, bool) {
+	urls := len(l.Target) + len(l.ExpiredTarget) + 2*entryTimeLen + entryLimitLen
+	if urls > maxURLsLen || len(k.code) > 0xff || len(k.domain) > 0xff ||
+		l.RedirectType < redirectBase || l.RedirectType > maxRedirectIn {
+		return 0, false
+	}
+	n := entryHeader + len(k.domain) + len(k.code) + len(l.Target) + len(l.ExpiredTarget)
+	if !l.ValidSince.IsZero() {
+		n += entryTimeLen
+	}
+	if !l.ValidUntil.IsZero() {
+		n += entryTimeLen
+	}
+	if l.MaxVisits > 0 {
+		n += entryLimitLen
+	}
+	return n, true
+}
+
+// putEntry writes l's entry under k into e, which is entrySize's length.
+func putEntry(e []byte, k key, l links.Link, expires int64) {
 	var flags uint8
 	for _, f := range []struct {
 		set  bool
@@ -100,7 +271,13 @@ func newEntry(code string, l links.Link) (*entry, bool) {
 			flags |= f.flag
 		}
 	}
-	b := make([]byte, 0, 2*entryTimeLen+entryLimitLen+len(l.Target)+len(l.ExpiredTarget))
+	binary.LittleEndian.PutUint64(e[offExpires:], uint64(expires))            //nolint:gosec // read back as int64
+	binary.LittleEndian.PutUint64(e[offVersion:], uint64(l.Version))          //nolint:gosec // read back as int64
+	e[offFlags], e[offRedirect] = flags, uint8(l.RedirectType-redirectBase)   //nolint:gosec // checked by entrySize
+	e[offDomainLen], e[offCodeLen] = uint8(len(k.domain)), uint8(len(k.code)) //nolint:gosec // checked by entrySize
+	binary.LittleEndian.PutUint16(e[offTargetLen:], uint16(len(l.Target)))    //nolint:gosec // checked by entrySize
+	b := append(append(e[:entryHeader], k.domain...), k.code...)
+	urlsStart := len(b)
 	if flags&entryValidSince != 0 {
 		b = appendTime(b, l.ValidSince)
 	}
@@ -110,12 +287,8 @@ func newEntry(code string, l links.Link) (*entry, bool) {
 	if flags&entryMaxVisits != 0 {
 		b = binary.LittleEndian.AppendUint64(b, uint64(l.MaxVisits)) //nolint:gosec // above zero
 	}
-	urls := string(append(append(b, l.Target...), l.ExpiredTarget...))
-	return &entry{
-		code: unsafe.StringData(code), urls: unsafe.StringData(urls), version: l.Version, //nolint:gosec // read back by unsafe.String with their lengths
-		urlsLen: uint16(len(urls)), targetLen: uint16(len(l.Target)), codeLen: uint8(len(code)), //nolint:gosec // checked above
-		redirect: uint8(l.RedirectType - redirectBase), flags: flags, //nolint:gosec // checked above
-	}, true
+	b = append(append(b, l.Target...), l.ExpiredTarget...)
+	binary.LittleEndian.PutUint16(e[offURLsLen:], uint16(len(b)-urlsStart)) //nolint:gosec // checked by entrySize
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -139,143 +312,179 @@ func readUint64(s string) uint64 {
 	return x
 }
 
-// codeString is the link's code, the string the stored key holds.
-func (e *entry) codeString() string {
-	return unsafe.String(e.code, int(e.codeLen)) //nolint:gosec // the code's own bytes and length (newEntry)
+// bytesString is b's bytes as a string, without copying: b is an entry's bytes, never written
+// again (see the layout above).
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b)) //nolint:gosec // an entry's bytes, never written again
 }
 
-// fill sets the answering fields of *l, a zero links.Link, to the link e holds, on domain (the
-// key's: every entry of a key has its domain). It writes in place rather than returning a
+// readEntry sets the answering fields of *l, a zero links.Link, to the link e holds, on domain
+// (the key's). Its strings point into e's chunk. It writes in place rather than returning a
 // links.Link: the hit path then copies no 200-byte struct from call to call.
-func (e *entry) fill(l *links.Link, domain string) {
-	u := unsafe.String(e.urls, int(e.urlsLen)) //nolint:gosec // the URLs' own bytes and length (newEntry)
-	l.Domain, l.Code, l.RedirectType, l.Version = domain, e.codeString(), redirectBase+int(e.redirect), e.version
-	l.ForwardQuery, l.ForwardPath = e.flags&entryForwardQuery != 0, e.flags&entryForwardPath != 0
-	l.Suspended = e.flags&entrySuspended != 0
-	if e.flags&entryValidSince != 0 {
+func readEntry(e []byte, l *links.Link, domain string) {
+	start := entryHeader + int(e[offDomainLen]) + int(e[offCodeLen])
+	u := bytesString(e[start : start+int(binary.LittleEndian.Uint16(e[offURLsLen:]))])
+	flags := e[offFlags]
+	l.Domain, l.Code, l.RedirectType = domain, bytesString(entryCode(e)), redirectBase+int(e[offRedirect])
+	l.Version = int64(binary.LittleEndian.Uint64(e[offVersion:])) //nolint:gosec // written from an int64
+	l.ForwardQuery, l.ForwardPath = flags&entryForwardQuery != 0, flags&entryForwardPath != 0
+	l.Suspended = flags&entrySuspended != 0
+	if flags&entryValidSince != 0 {
 		l.ValidSince, u = readTime(u), u[entryTimeLen:]
 	}
-	if e.flags&entryValidUntil != 0 {
+	if flags&entryValidUntil != 0 {
 		l.ValidUntil, u = readTime(u), u[entryTimeLen:]
 	}
-	if e.flags&entryMaxVisits != 0 {
+	if flags&entryMaxVisits != 0 {
 		l.MaxVisits, u = int64(readUint64(u)), u[entryLimitLen:] //nolint:gosec // written from a positive int64
 	}
-	l.Target, l.ExpiredTarget = u[:e.targetLen], u[e.targetLen:]
-}
-
-// link is the link e holds, on domain.
-func (e *entry) link(domain string) links.Link {
-	var l links.Link
-	e.fill(&l, domain)
-	return l
-}
-
-// entryOverhead is what an entry costs on the heap besides its two strings: otter's node with
-// the key and a pointer to the entry (96 bytes), the entry (32), and the link's share of
-// otter's hash table and frequency sketch, which grow in steps (TestLocalCacheHeapPerLink,
-// runtime.MemStats after a collection: 231 to 242 bytes a link with an 8-byte code and a 60-byte
-// target, 72 of them the strings', from 200,000 to 1,000,000 links). The weigher counts it,
-// rounded up, so the byte bound is a bound on the heap, not only on the strings.
-const entryOverhead = 176
-
-// weight is an entry's estimated heap bytes: the overhead and its strings rounded up to the
-// allocator's 8- and 16-byte steps (its small size classes).
-func weight(_ key, e *entry) uint32 {
-	return uint32(entryOverhead + (int(e.codeLen)+7)&^7 + (int(e.urlsLen)+15)&^15) //nolint:gosec // under 128 KiB
-}
-
-// localCache is the in-process tier: bounded in bytes (the entries' weights), with a hard
-// TTL, holding versioned entries. An entry is never replaced by an older version, and a fill
-// that an invalidation overtook is refused (see guard). A nil *otter.Cache means the tier is
-// off.
-type localCache struct {
-	c     *otter.Cache[key, *entry]
-	guard *guard
-}
-
-func newLocalCache(maxBytes int64, ttl time.Duration, g *guard, clock otter.Clock) *localCache {
-	lc := &localCache{guard: g}
-	if maxBytes > 0 {
-		lc.c = otter.Must(&otter.Options[key, *entry]{
-			MaximumWeight:    uint64(maxBytes),
-			Weigher:          weight,
-			ExpiryCalculator: otter.ExpiryWriting[key, *entry](ttl),
-			Clock:            clock,
-		})
-	}
-	return lc
-}
-
-func (lc *localCache) get(k key) (*entry, bool) {
-	if lc.c == nil {
-		return nil, false
-	}
-	return lc.c.GetIfPresent(k)
-}
-
-// link sets *l, a zero links.Link, to k's link if the cache holds it, and reports whether it
-// does.
-func (lc *localCache) link(k key, l *links.Link) bool {
-	if lc.c == nil {
-		return false
-	}
-	e, ok := lc.c.GetIfPresent(k)
-	if ok {
-		e.fill(l, k.domain)
-	}
-	return ok
+	target := int(binary.LittleEndian.Uint16(e[offTargetLen:]))
+	l.Target, l.ExpiredTarget = u[:target], u[target:]
 }
 
 // store keeps l, read by a fill for k that started at s, unless the cache holds l's version or
-// a newer one or the guard refuses it. The check runs under the key's lock, so an invalidation
-// either sees the stored entry and drops it, or has already left the floor that refuses it.
+// a newer one or the guard refuses it. The check runs under the shard's lock, which drop
+// takes too, so an invalidation either sees the stored entry and drops it, or has already
+// left the floor that refuses it.
 func (lc *localCache) store(k key, l links.Link, s snapshot) {
-	if lc.c == nil {
+	if lc.shards == nil {
 		return
 	}
-	// k's code is the fill's own copy, never the request's: the stored key and the entry share
-	// it. k.domain is one of the served domains' strings, shared by every entry.
-	e, ok := newEntry(k.code, l)
+	size, ok := entrySize(k, l)
+	if !ok || size > lc.chunkSize/4 {
+		return
+	}
+	h := lc.hash(k.domain, k.code)
+	sh := lc.shard(h)
+	now := lc.clock.NowNano()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old, found := sh.find(h, k, now); found && int64(binary.LittleEndian.Uint64(old[offVersion:])) >= l.Version { //nolint:gosec // written from an int64
+		return
+	}
+	if !lc.guard.allowsLink(k, s, l.Version) {
+		return
+	}
+	pos, e, ok := lc.reserve(sh, size, now)
 	if !ok {
 		return
 	}
-	lc.c.Compute(k, func(old *entry, found bool) (*entry, otter.ComputeOp) {
-		if (found && old.version >= l.Version) || !lc.guard.allowsLink(k, s, l.Version) {
-			return old, otter.CancelOp
+	putEntry(e, k, l, now+lc.ttl)
+	sh.index[h] = pos // a colliding key's entry, if any, is no longer found
+	lc.grown(sh, now)
+}
+
+// reserve takes size bytes at the end of the chunk being written, starting another when they
+// do not fit. Called under sh.mu.
+func (lc *localCache) reserve(sh *cacheShard, size int, now int64) (uint64, []byte, bool) {
+	if n := len(sh.chunks); n == 0 || sh.chunks[n-1].used+size > lc.chunkSize {
+		if !lc.newChunk(sh, now) {
+			return 0, nil, false
 		}
-		return e, otter.WriteOp
-	})
+	}
+	n := len(sh.chunks)
+	c := &sh.chunks[n-1]
+	off := c.used
+	c.used += size
+	return position(sh.first+uint32(n-1), off), c.b[off:c.used], true //nolint:gosec // a few chunks
+}
+
+// newChunk starts a chunk, first evicting the oldest chunks for as long as the bound would be
+// exceeded. The entries of an evicted chunk that were read since they were written are
+// written again into the new chunk, up to half of it (a second chance: close to LRU's hit
+// ratio on skewed popularity, at FIFO's cost); the others are dropped. Called under sh.mu.
+func (lc *localCache) newChunk(sh *cacheShard, now int64) bool {
+	next := chunk{b: make([]byte, lc.chunkSize)}
+	seq := sh.first + uint32(len(sh.chunks)) //nolint:gosec // a few chunks
+	for len(sh.chunks) > 0 && lc.over(sh, int64(lc.chunkSize)) {
+		lc.evictOldest(sh, &next, seq, now)
+	}
+	if lc.over(sh, int64(lc.chunkSize)) {
+		return false
+	}
+	sh.chunks = append(sh.chunks, next)
+	sh.ringBytes += int64(lc.chunkSize)
+	return true
+}
+
+// over reports whether sh would take more than its share of the bound with extra bytes more.
+func (lc *localCache) over(sh *cacheShard, extra int64) bool {
+	return sh.ringBytes+extra+int64(sh.peak)*indexSlotBytes > lc.shardLimit
+}
+
+// grown counts an index that has grown past its largest size: the map keeps the room, so
+// the oldest chunks give way to it (their entries dropped). Called under sh.mu.
+func (lc *localCache) grown(sh *cacheShard, now int64) {
+	if len(sh.index) <= sh.peak {
+		return
+	}
+	sh.peak = len(sh.index)
+	for len(sh.chunks) > 1 && lc.over(sh, 0) {
+		lc.evictOldest(sh, nil, 0, now)
+	}
+}
+
+// evictOldest removes sh's oldest chunk. Its entries the index still points to are dropped,
+// except, when next is not nil, those given a second chance, which are copied into next
+// (sequence number seq).
+func (lc *localCache) evictOldest(sh *cacheShard, next *chunk, seq uint32, now int64) {
+	old, oldSeq := sh.chunks[0], sh.first
+	sh.chunks[0] = chunk{}
+	sh.chunks = sh.chunks[1:]
+	sh.first++
+	sh.ringBytes -= int64(lc.chunkSize)
+	for off := 0; off < old.used; {
+		e := old.b[off:old.used]
+		size := entryLen(e)
+		e = e[:size]
+		h := lc.hash(bytesString(entryDomain(e)), bytesString(entryCode(e)))
+		if pos, ok := sh.index[h]; ok && pos == position(oldSeq, off) {
+			live := int64(binary.LittleEndian.Uint64(e[offExpires:])) > now //nolint:gosec // written from an int64
+			if next != nil && live && e[offFlags]&entryHit != 0 && next.used+size <= lc.chunkSize/2 {
+				copy(next.b[next.used:], e)
+				next.b[next.used+offFlags] &^= entryHit
+				sh.index[h] = position(seq, next.used)
+				next.used += size
+			} else {
+				delete(sh.index, h)
+			}
+		}
+		off += size
+	}
 }
 
 // drop removes k's entry if it is older than version.
 func (lc *localCache) drop(k key, version int64) {
-	if lc.c == nil {
+	if lc.shards == nil {
 		return
 	}
-	lc.c.ComputeIfPresent(k, func(old *entry) (*entry, otter.ComputeOp) {
-		if old.version < version {
-			return nil, otter.InvalidateOp
-		}
-		return old, otter.CancelOp
-	})
+	h := lc.hash(k.domain, k.code)
+	sh := lc.shard(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.find(h, k, lc.clock.NowNano()); ok && int64(binary.LittleEndian.Uint64(e[offVersion:])) < version { //nolint:gosec // written from an int64
+		delete(sh.index, h)
+	}
 }
 
 func (lc *localCache) flush() {
-	if lc.c != nil {
-		lc.c.InvalidateAll()
+	for i := range lc.shards {
+		sh := &lc.shards[i]
+		sh.mu.Lock()
+		sh.index, sh.chunks, sh.ringBytes, sh.peak = map[uint64]uint64{}, nil, 0, 0
+		sh.mu.Unlock()
 	}
 }
 
-func (lc *localCache) close() {
-	if lc.c != nil {
-		lc.c.StopAllGoroutines()
-	}
-}
+// close is kept for the Resolver's shutdown order: the cache runs no goroutine.
+func (lc *localCache) close() {}
 
 // registerLocalCacheGauges registers the gauges of the in-process cache held in lc, read at
-// each scrape (reading the weight takes otter's eviction lock, briefly: fine once a scrape,
-// not on every request).
+// each scrape (each takes every shard's lock in turn, briefly: fine once a scrape, not on
+// every request).
 func registerLocalCacheGauges(f promauto.Factory, lc *atomic.Pointer[localCache]) {
 	gauge := func(name, help string, value func(*localCache) float64) {
 		f.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -285,32 +494,38 @@ func registerLocalCacheGauges(f promauto.Factory, lc *atomic.Pointer[localCache]
 			return 0
 		})
 	}
-	gauge("shortlink_local_cache_bytes", "Estimated heap bytes of the links held in the in-process cache (the sum of their weights).",
+	gauge("shortlink_local_cache_bytes", "Heap bytes of the in-process cache: its chunks, and its index at its largest since the last flush.",
 		func(c *localCache) float64 { return float64(c.bytes()) })
 	gauge("shortlink_local_cache_limit_bytes", "Bound of shortlink_local_cache_bytes (--local-cache-bytes); 0 when the cache is off.",
 		func(c *localCache) float64 { return float64(c.limit()) })
-	gauge("shortlink_local_cache_entries", "Links held in the in-process cache (an estimate).",
+	gauge("shortlink_local_cache_entries", "Links held in the in-process cache (expired ones included until they are read or evicted).",
 		func(c *localCache) float64 { return float64(c.entries()) })
 }
 
-// bytes is the estimated heap the entries take (their summed weights); limit is the bound.
+// bytes is the heap the cache takes: its chunks and its index at its largest (the bound's
+// measure); limit is the bound.
 func (lc *localCache) bytes() uint64 {
-	if lc.c == nil {
-		return 0
+	var n int64
+	for i := range lc.shards {
+		sh := &lc.shards[i]
+		sh.mu.Lock()
+		n += sh.ringBytes + int64(sh.peak)*indexSlotBytes
+		sh.mu.Unlock()
 	}
-	return lc.c.WeightedSize()
+	return uint64(n) //nolint:gosec // never negative
 }
 
 func (lc *localCache) entries() int {
-	if lc.c == nil {
-		return 0
+	n := 0
+	for i := range lc.shards {
+		sh := &lc.shards[i]
+		sh.mu.Lock()
+		n += len(sh.index)
+		sh.mu.Unlock()
 	}
-	return lc.c.EstimatedSize()
+	return n
 }
 
 func (lc *localCache) limit() uint64 {
-	if lc.c == nil {
-		return 0
-	}
-	return lc.c.GetMaximum()
+	return uint64(lc.maxBytes) //nolint:gosec // never negative
 }

@@ -22,6 +22,8 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,16 +66,18 @@ func storeLinks(t testing.TB, lc *localCache, n int) (perLink float64) {
 		l := links.Link{Domain: domain, Code: strings.Clone(code), Target: benchTarget(i), RedirectType: http.StatusFound, Version: 1}
 		lc.store(key{domain: domain, code: code}, l, snapshot{})
 	}
-	lc.c.CleanUp()
 	after := heapBytes()
 	runtime.KeepAlive(lc)
 	return (float64(after) - float64(before)) / float64(n)
 }
 
-// The heap a cached link takes (a 60-byte target, a 8-byte code): at most 256 bytes (issue 21),
-// and no more than its weight says, so that the byte bound is a bound on the heap.
+// The heap a cached link takes (a 60-byte target, a 8-byte code, a 14-byte domain): at most 160
+// bytes (issue 21 asks ≤ 256; 143 to 150 measured from 100,000 to 1,000,000 links, the entry's
+// 106 bytes in its chunk and the index's slot), and no more than its weight says, so that the
+// byte bound is a bound on the heap.
 func TestLocalCacheHeapPerLink(t *testing.T) {
-	const n = 300_000 // 231 to 242 bytes a link from 200,000 to 1,000,000: otter's tables grow in steps
+	const n = 300_000
+	const maxPerLink = 160
 	lc := testLocalCache(t, 1<<30)
 	perLink := storeLinks(t, lc, n)
 	if got := lc.entries(); got != n {
@@ -81,8 +85,8 @@ func TestLocalCacheHeapPerLink(t *testing.T) {
 	}
 	weightPerLink := float64(lc.bytes()) / n
 	t.Logf("heap %.1f bytes a link, weight %.1f", perLink, weightPerLink)
-	if perLink > 256 {
-		t.Errorf("a cached link takes %.1f bytes of heap, want ≤ 256", perLink)
+	if perLink > maxPerLink {
+		t.Errorf("a cached link takes %.1f bytes of heap, want ≤ %d", perLink, maxPerLink)
 	}
 	if perLink > weightPerLink {
 		t.Errorf("a cached link takes %.1f bytes of heap but weighs %.1f: the byte bound would be exceeded", perLink, weightPerLink)
@@ -108,12 +112,15 @@ func TestLocalCacheEntryKeepsWhatAnsweringNeeds(t *testing.T) {
 	} {
 		full := l
 		full.Domain, full.Tags, full.Source, full.Owner, full.OwnerUID = "go.example.com", []string{"t"}, links.SourceK8s, "ns/n", "uid"
-		e, ok := newEntry(l.Code, full)
-		if !ok {
+		lc := testLocalCache(t, 1<<20)
+		k := key{domain: "go.example.com", code: strings.Clone(l.Code)}
+		lc.store(k, full, snapshot{})
+		var got links.Link
+		if !lc.link(k, &got) {
 			t.Fatalf("%s: not kept", l.Code)
 		}
 		l.Domain = "go.example.com"
-		if got := e.link("go.example.com"); !reflect.DeepEqual(got, l) {
+		if !reflect.DeepEqual(got, l) {
 			t.Errorf("%s: entry gives\n%+v\nwant\n%+v", l.Code, got, l)
 		}
 	}
@@ -130,13 +137,237 @@ func TestLocalCacheLeavesOutWhatItCannotHold(t *testing.T) {
 	} {
 		k := key{domain: "", code: l.Code}
 		lc.store(k, l, snapshot{})
-		if _, ok := lc.get(k); ok {
+		if lc.link(k, &links.Link{}) {
 			t.Errorf("%s: cached", l.Code)
 		}
 	}
 	l := links.Link{Code: "fits", Target: "https://example.com/", RedirectType: http.StatusFound, Version: 1}
 	lc.store(key{code: l.Code}, l, snapshot{})
-	if e, ok := lc.get(key{code: l.Code}); !ok || e.link("").Target != l.Target {
-		t.Errorf("a link that fits: %+v, %v", e, ok)
+	var got links.Link
+	if ok := lc.link(key{code: l.Code}, &got); !ok || got.Target != l.Target {
+		t.Errorf("a link that fits: %+v, %v", got, ok)
+	}
+}
+
+// cachedCodes is the code of every entry lc's index points to, as the chunks hold them.
+func cachedCodes(lc *localCache) []string {
+	var codes []string
+	for i := range lc.shards {
+		sh := &lc.shards[i]
+		sh.mu.Lock()
+		for _, pos := range sh.index {
+			codes = append(codes, bytesString(entryCode(sh.entryAt(pos))))
+		}
+		sh.mu.Unlock()
+	}
+	return codes
+}
+
+// manualClock is an otter.Clock a test moves by hand.
+type manualClock struct{ now atomic.Int64 }
+
+func (c *manualClock) NowNano() int64                      { return c.now.Load() }
+func (c *manualClock) Tick(time.Duration) <-chan time.Time { return nil }
+
+func codeTarget(code string) string { return "https://www.example.com/landing/" + code }
+
+func storeCode(lc *localCache, code string, version int64) {
+	l := links.Link{Domain: "go.example.com", Code: code, Target: codeTarget(code), RedirectType: http.StatusFound, Version: version}
+	lc.store(key{domain: "go.example.com", code: code}, l, snapshot{})
+}
+
+func lookup(lc *localCache, code string) (links.Link, bool) {
+	var l links.Link
+	ok := lc.link(key{domain: "go.example.com", code: code}, &l)
+	return l, ok
+}
+
+// The cache stays within its bound in bytes, the index's room counted, and the heap it adds
+// stays within it too, however many links pass through it.
+func TestLocalCacheStaysWithinItsBound(t *testing.T) {
+	const limit = 1 << 20
+	lc := testLocalCache(t, limit)
+	before := heapBytes()
+	for i := range 50_000 { // some seven times what fits
+		storeCode(lc, fmt.Sprintf("b%07d", i), 1)
+		if i%1000 == 0 && lc.bytes() > limit {
+			t.Fatalf("after %d links the cache weighs %d bytes, over its bound of %d", i, lc.bytes(), limit)
+		}
+	}
+	grown := float64(heapBytes()) - float64(before)
+	runtime.KeepAlive(lc)
+	t.Logf("%d links in %d bytes of weight, heap grown by %.0f", lc.entries(), lc.bytes(), grown)
+	if lc.bytes() > limit || grown > limit {
+		t.Errorf("weight %d, heap grown by %.0f; want both ≤ %d", lc.bytes(), grown, limit)
+	}
+	if n := lc.entries(); n < limit/256 {
+		t.Errorf("the cache holds %d links in %d bytes; want at least %d", n, limit, limit/256)
+	}
+	if _, ok := lookup(lc, "b0000000"); ok {
+		t.Error("the first link is still cached after seven times the bound passed through")
+	}
+}
+
+// Eviction keeps the links read since they were written (a second chance): links read now and
+// then stay cached while many times the bound of links read once pass through.
+func TestLocalCacheEvictionKeepsRecentlyHitLinks(t *testing.T) {
+	t.Parallel()
+	lc := testLocalCache(t, 1<<20)
+	hot := make([]string, 100)
+	for i := range hot {
+		hot[i] = fmt.Sprintf("hot%03d", i)
+		storeCode(lc, hot[i], 1)
+	}
+	for i := range 60_000 {
+		storeCode(lc, fmt.Sprintf("cold%07d", i), 1)
+		if i%500 != 0 {
+			continue
+		}
+		for _, code := range hot {
+			if l, ok := lookup(lc, code); !ok || l.Target != codeTarget(code) {
+				t.Fatalf("after %d links read once, hot link %s: %+v, %v; want it cached", i, code, l, ok)
+			}
+		}
+	}
+	if _, ok := lookup(lc, "cold0000000"); ok {
+		t.Error("a link read never is still cached after many times the bound passed through")
+	}
+}
+
+// A hit's strings point into the cache's memory; they stay as they were after their entry is
+// evicted and its memory's room is taken by other links.
+func TestLocalCacheStringsOfAnEvictedLinkStayIntact(t *testing.T) {
+	t.Parallel()
+	lc := testLocalCache(t, 1<<20)
+	storeCode(lc, "kept", 1)
+	l, ok := lookup(lc, "kept")
+	if !ok {
+		t.Fatal("not cached")
+	}
+	for i := 0; ; i++ {
+		storeCode(lc, fmt.Sprintf("x%07d", i), 1)
+		if _, ok := lookup(lc, "kept"); !ok {
+			break
+		}
+	}
+	for i := range 20_000 { // the evicted memory's room taken again
+		storeCode(lc, fmt.Sprintf("y%07d", i), 1)
+	}
+	runtime.GC()
+	if l.Code != "kept" || l.Target != codeTarget("kept") || l.Domain != "go.example.com" {
+		t.Errorf("an evicted link's strings changed: %+v", l)
+	}
+}
+
+// Two keys whose hashes are equal are told apart: each is a miss for the other, never the
+// other's link, and dropping one leaves the other.
+func TestLocalCacheHashCollisionIsAMiss(t *testing.T) {
+	t.Parallel()
+	lc := testLocalCache(t, 1<<20)
+	lc.hashMask = 0 // every key hashes to 0
+	storeCode(lc, "first", 1)
+	if l, ok := lookup(lc, "second"); ok {
+		t.Fatalf("second, never stored, gives %+v", l)
+	}
+	storeCode(lc, "second", 1)
+	if l, ok := lookup(lc, "first"); ok {
+		t.Fatalf("first, whose slot second took, gives %+v", l)
+	}
+	lc.drop(key{domain: "go.example.com", code: "first"}, 5)
+	if l, ok := lookup(lc, "second"); !ok || l.Target != codeTarget("second") || l.Code != "second" {
+		t.Fatalf("second after first was dropped: %+v, %v", l, ok)
+	}
+	if l, ok := lookup(lc, "first"); ok {
+		t.Fatalf("first gives %+v", l)
+	}
+	lc.store(key{domain: "other.example.com", code: "second"}, links.Link{Target: "https://other.example.com/", RedirectType: http.StatusFound, Version: 1}, snapshot{})
+	if l, ok := lookup(lc, "second"); ok {
+		t.Fatalf("second on go.example.com gives %+v after the same code on another domain took its slot", l)
+	}
+}
+
+// Versions never go back, drop removes only older versions, the TTL is hard, a flush empties
+// the cache, and a fill an invalidation overtook is refused.
+func TestLocalCacheVersionsTTLAndGuard(t *testing.T) {
+	t.Parallel()
+	clock := &manualClock{}
+	g := newGuard(1000, time.Minute, otter.NewCoarseClock(clockResolution))
+	t.Cleanup(g.close)
+	lc := newLocalCache(1<<20, time.Minute, g, clock)
+	k := key{domain: "go.example.com", code: "v"}
+	storeCode(lc, "v", 2)
+	storeCode(lc, "v", 1)
+	if l, _ := lookup(lc, "v"); l.Version != 2 {
+		t.Errorf("after version 2 then 1: version %d, want 2", l.Version)
+	}
+	lc.drop(k, 2)
+	if l, ok := lookup(lc, "v"); !ok || l.Version != 2 {
+		t.Errorf("drop of versions before 2 removed version 2: %+v, %v", l, ok)
+	}
+	lc.drop(k, 3)
+	if _, ok := lookup(lc, "v"); ok {
+		t.Error("drop of versions before 3 kept version 2")
+	}
+
+	storeCode(lc, "v", 3)
+	clock.now.Add(int64(time.Minute) - 1)
+	if _, ok := lookup(lc, "v"); !ok {
+		t.Error("expired before its TTL")
+	}
+	clock.now.Add(1)
+	if _, ok := lookup(lc, "v"); ok {
+		t.Error("served after its TTL")
+	}
+	storeCode(lc, "v", 3) // the expired entry no longer counts
+	if _, ok := lookup(lc, "v"); !ok {
+		t.Error("not stored again after it expired")
+	}
+	lc.flush()
+	if _, ok := lookup(lc, "v"); ok || lc.entries() != 0 || lc.bytes() != 0 {
+		t.Errorf("after a flush: found %v, %d entries, %d bytes", ok, lc.entries(), lc.bytes())
+	}
+
+	s := g.snapshot(k)
+	g.raise(k, 5)
+	lc.store(k, links.Link{Target: codeTarget("v"), RedirectType: http.StatusFound, Version: 4}, s)
+	if l, ok := lookup(lc, "v"); ok {
+		t.Errorf("a fill of version 4 overtaken by an invalidation at 5 was stored: %+v", l)
+	}
+}
+
+// Reads, fills, drops and flushes from many goroutines at once into a cache small enough to
+// evict all the time: every hit is its own key's link. Run under -race.
+func TestLocalCacheConcurrentUse(t *testing.T) {
+	t.Parallel()
+	lc := testLocalCache(t, 256<<10)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 20_000 {
+				code := fmt.Sprintf("c%d", (i*7+w)%3000)
+				switch {
+				case i%997 == 0 && w == 0:
+					lc.flush()
+				case i%5 == 0:
+					lc.drop(key{domain: "go.example.com", code: code}, int64(i))
+				case i%2 == 0:
+					storeCode(lc, code, int64(i))
+				default:
+					if l, ok := lookup(lc, code); ok && (l.Code != code || l.Target != codeTarget(code)) {
+						errs <- fmt.Sprintf("%s gives %+v", code, l)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if lc.bytes() > 256<<10 {
+		t.Errorf("weighs %d bytes, over its bound", lc.bytes())
 	}
 }

@@ -43,16 +43,16 @@ const (
 )
 
 // DefaultLocalBytes bounds the in-process cache where nothing else does (the redirector binary
-// gives it a share of its container's memory limit instead when it has one): at about 240
-// bytes a link with a 60-byte target, some 280,000 links.
+// gives it a share of its container's memory limit instead when it has one): at about 150
+// bytes a link with a 60-byte target, some 440,000 links.
 const DefaultLocalBytes int64 = 64 << 20
 
 // Options size the resolver's caches and time its calls. A zero field takes its default; a
 // negative size turns that cache off (the benchmarks measure the tiers below it that way).
 type Options struct {
-	// LocalBytes bounds the in-process cache of links, in bytes of heap: each entry weighs
-	// what it is estimated to take there (its strings, otter's node, its share of otter's
-	// tables), so the bound holds for long targets as for short ones.
+	// LocalBytes bounds the in-process cache of links, in bytes of heap: the chunks its entries
+	// are packed in and its index at its largest (localcache.go), so the bound holds for long
+	// targets as for short ones.
 	LocalBytes int64
 	// LocalTTL is the hard lifetime of an in-process entry, whatever invalidations say.
 	LocalTTL time.Duration

@@ -63,7 +63,7 @@ func (r *redirectRun) million(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	defer func() { _ = s.proc.Stop() }()
-	perLink, err := r.fillMillion(ctx, s, cacheBytes/256)
+	perLink, err := r.fillMillion(ctx, s, n)
 	if err != nil {
 		return nil, err
 	}
@@ -100,10 +100,12 @@ func localLookups(ctx context.Context, s *server) (hits, all float64, err error)
 	return hits, sumMetric(m, "shortlink_cache_requests_total", local), nil
 }
 
-// fillMillion requests m1 … m<k>, the k most popular links, once each, and returns the live
-// heap they added per cached link. The heap before is taken after the same request rate on
-// 1,000 other links, so the buffers and batches a request rate grows are in both figures.
-func (r *redirectRun) fillMillion(ctx context.Context, s *server, k int) (float64, error) {
+// fillMillion requests m1, m2, … (up to m<n>) once each, the most popular links first, until the cache is
+// about full (its weight within a step of its bound, so that none is evicted yet), and returns
+// the live heap they added per cached link. The heap before is taken after the same request
+// rate on 1,000 other links, so the buffers and batches a request rate grows are in both
+// figures.
+func (r *redirectRun) fillMillion(ctx context.Context, s *server, n int) (float64, error) {
 	hot, err := writeScript(r.env.RunDir, "million-warm", 1000, false)
 	if err != nil {
 		return 0, err
@@ -115,22 +117,42 @@ func (r *redirectRun) fillMillion(ctx context.Context, s *server, k int) (float6
 	if err != nil {
 		return 0, err
 	}
-	paths := make([]string, k)
-	for i := range paths {
-		paths[i] = "m" + strconv.Itoa(i+1)
-	}
-	counts, err := exactLoad(ctx, s.url, benchHost, paths, k, 32)
-	if err != nil {
-		return 0, err
-	}
-	if counts[http.StatusFound] != k {
-		return 0, fmt.Errorf("filling the cache: answers %v, want %d redirects%s", counts, k, s.answers(ctx))
+	for filled, step := 0, 16_384; step > 0; {
+		paths := make([]string, step)
+		for i := range paths {
+			paths[i] = "m" + strconv.Itoa(filled+i+1)
+		}
+		counts, err := exactLoad(ctx, s.url, benchHost, paths, step, 32)
+		if err != nil {
+			return 0, err
+		}
+		if counts[http.StatusFound] != step {
+			return 0, fmt.Errorf("filling the cache: answers %v, want %d redirects%s", counts, step, s.answers(ctx))
+		}
+		filled += step
+		if step, err = nextFill(ctx, s); err != nil {
+			return 0, err
+		}
+		step = min(step, n-filled)
 	}
 	heapAfter, entriesAfter, err := r.liveHeap(ctx, s)
 	if err != nil {
 		return 0, err
 	}
 	return (heapAfter - heapBefore) / max(entriesAfter-entriesBefore, 1), nil
+}
+
+// nextFill is how many more links s's cache has room for, up to 16,384, less a step of
+// margin: the weight grows by whole chunks. 0 when it is about full.
+func nextFill(ctx context.Context, s *server) (int, error) {
+	m, err := scrape(ctx, s.metrics+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	bytes, limit := plainMetric(m, "shortlink_local_cache_bytes"), plainMetric(m, "shortlink_local_cache_limit_bytes")
+	entries := plainMetric(m, "shortlink_local_cache_entries")
+	room := int((limit-bytes)/max(bytes/max(entries, 1), 1)) - 16_384
+	return min(max(room, 0), 16_384), nil
 }
 
 func (r *redirectRun) millionResult(ctx context.Context, s *server, a, b sample, perLink float64, n, cacheBytes int) ([]Result, error) {
