@@ -21,7 +21,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,8 +65,18 @@ type operatorRun struct {
 }
 
 // operatorSizes are the numbers of ShortLinks the operator scenario applies, each in a fresh
-// API server, etcd and database.
+// API server, etcd and database. BENCH_OPERATOR_SIZES (comma-separated) runs other sizes: the
+// 100,000 run takes long, and a change is first checked at 10,000.
 func operatorSizes(smoke bool) []int {
+	if v := os.Getenv("BENCH_OPERATOR_SIZES"); v != "" {
+		var sizes []int
+		for _, f := range strings.Split(v, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+				sizes = append(sizes, n)
+			}
+		}
+		return sizes
+	}
 	if smoke {
 		return []int{200}
 	}
@@ -82,6 +94,8 @@ func operatorScenario(ctx context.Context, h *harness) ([]Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%d links: %w", n, err)
 		}
+		// Each size as it finishes: the 100,000 run takes long, and what came before is news.
+		printTable(os.Stderr, rs)
 		results = append(results, rs...)
 	}
 	return results, nil
@@ -138,6 +152,7 @@ func (o *operatorRun) measure(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	profile := o.profileConvergence(ctx)
+	apiProfile := o.profileAPIServer(ctx)
 	first := time.Now()
 	if err := o.createLinks(ctx); err != nil {
 		return nil, err
@@ -160,6 +175,9 @@ func (o *operatorRun) measure(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	if err := <-profile; err != nil {
+		return nil, err
+	}
+	if err := <-apiProfile; err != nil {
 		return nil, err
 	}
 	resync, restartRSS, err := o.measureResync(ctx)
