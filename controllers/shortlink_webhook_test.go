@@ -47,6 +47,8 @@ import (
 // namespace's ShortLinks to it, configured as the chart configures it (failurePolicy Ignore).
 type testWebhook struct {
 	ns   string
+	addr string // host:port the server answers on
+	ca   []byte // the CA that signed its certificate
 	stop func()
 }
 
@@ -69,6 +71,7 @@ func startWebhook(t *testing.T, ns string) *testWebhook {
 	// The rules come from the suite manager's cached client, as on a replica of the manager.
 	r := &ShortLinkReconciler{Client: managerClient, Store: db, Policy: &policy, Installation: testInstallation()}
 	srv.Register(WebhookPath, NewShortLinkWebhook(r, scheme))
+	srv.Register(FinalizerWebhookPath, NewFinalizerWebhook())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -78,7 +81,7 @@ func startWebhook(t *testing.T, ns string) *testWebhook {
 		}
 	}()
 	var once sync.Once
-	w := &testWebhook{ns: ns, stop: func() { once.Do(func() { cancel(); <-done }) }}
+	w := &testWebhook{ns: ns, addr: addr, ca: b.CA, stop: func() { once.Do(func() { cancel(); <-done }) }}
 	t.Cleanup(w.stop)
 	createWebhookConfig(t, ns, "https://"+addr+WebhookPath, b.CA)
 	return w

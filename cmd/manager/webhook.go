@@ -46,6 +46,7 @@ type webhookOptions struct {
 	certSecret   string
 	secret       types.NamespacedName // from certSecret
 	configName   string
+	mutatingName string
 	selfManaged  bool
 	pollInterval time.Duration
 }
@@ -56,6 +57,8 @@ func (w *webhookOptions) bind(f *envflag.Set) {
 		"the Secret holding the webhook's tls.crt, tls.key and ca.crt, namespace/name or a name in the pod's namespace; empty turns the webhook off")
 	f.String(&w.configName, "webhook-configuration-name", "",
 		"the ValidatingWebhookConfiguration whose caBundle the leader keeps (with --webhook-self-managed-certs)")
+	f.String(&w.mutatingName, "webhook-mutating-configuration-name", "",
+		"the MutatingWebhookConfiguration (the finalizer at create) whose caBundle the leader keeps too; empty keeps none")
 	f.Bool(&w.selfManaged, "webhook-self-managed-certs", true,
 		"the leader generates the certificate into the Secret and rotates it before expiry; false when cert-manager does")
 	f.Duration(&w.pollInterval, "webhook-cert-poll-interval", 10*time.Second,
@@ -123,6 +126,7 @@ func (w *webhookOptions) addWebhook(mgr manager.Manager, src *webhookcert.Source
 	}
 	src.Reader, src.Secret, src.Interval = mgr.GetAPIReader(), w.secret, w.pollInterval
 	mgr.GetWebhookServer().Register(controllers.WebhookPath, controllers.NewShortLinkWebhook(r, mgr.GetScheme()))
+	mgr.GetWebhookServer().Register(controllers.FinalizerWebhookPath, controllers.NewFinalizerWebhook())
 	if err := mgr.Add(src); err != nil {
 		return fmt.Errorf("add webhook certificate source: %w", err)
 	}
@@ -131,7 +135,8 @@ func (w *webhookOptions) addWebhook(mgr manager.Manager, src *webhookcert.Source
 	}
 	rot := &webhookcert.Rotator{
 		Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(), Secret: w.secret, WebhookConfig: w.configName,
-		Validity: certValidity, RenewBefore: certRenewBefore, Interval: w.pollInterval, Now: time.Now,
+		MutatingWebhookConfig: w.mutatingName,
+		Validity:              certValidity, RenewBefore: certRenewBefore, Interval: w.pollInterval, Now: time.Now,
 	}
 	if err := mgr.Add(rot); err != nil {
 		return fmt.Errorf("add webhook certificate rotator: %w", err)

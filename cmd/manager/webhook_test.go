@@ -48,6 +48,7 @@ import (
 const (
 	certSecretNS, certSecretName = "default", "shortlink-webhook-cert"
 	webhookConfigName            = "shortlink-test-webhook"
+	mutatingConfigName           = "shortlink-test-mutating-webhook"
 )
 
 // TestWebhookCertificatesRotateAcrossReplicas runs two manager processes. The first, alone and
@@ -55,6 +56,8 @@ const (
 // the caBundle; the API server calls the second, a follower, which serves the leader's
 // certificate. A certificate near its end is replaced by the leader, the caBundle trusts the
 // new CA (and the one before), and the follower serves the new certificate without a restart.
+// The MutatingWebhookConfiguration (the finalizer at create) gets the same caBundle each time,
+// so the API server keeps calling it across the rotation.
 func TestWebhookCertificatesRotateAcrossReplicas(t *testing.T) {
 	env := localenv.ForTest(t, localenv.Options{Kube: true, Postgres: true, Redis: true})
 	c := newWebhookClient(t, env)
@@ -79,6 +82,7 @@ func TestWebhookCertificatesRotateAcrossReplicas(t *testing.T) {
 	})
 	follower := freeAddr(t)
 	createManagerWebhookConfig(t, c, "https://"+follower+controllers.WebhookPath)
+	createManagerMutatingConfig(t, c, "https://"+follower+controllers.FinalizerWebhookPath)
 	first := waitSecretCert(t, c, nil)
 	startWebhookManager(t, env, follower, freeAddr(t))
 
@@ -86,6 +90,7 @@ func TestWebhookCertificatesRotateAcrossReplicas(t *testing.T) {
 		Spec: linksv1.ShortLinkSpec{Domain: "closed.example", Target: "https://example.com/"}}
 	waitServes(t, follower, first)
 	waitDeniedVia(t, c, refused)
+	waitFinalizerVia(t, c, ns.Name)
 
 	// A certificate with an hour left, well within the renewal window, as if a year had passed.
 	old, err := webhookcert.Generate([]string{"127.0.0.1"}, time.Now(), time.Hour)
@@ -101,8 +106,66 @@ func TestWebhookCertificatesRotateAcrossReplicas(t *testing.T) {
 	if !verifies(bundle, rotated) || !bytes.Contains(bundle, old.CA) {
 		t.Errorf("caBundle does not trust the new certificate and the previous CA:\n%s", bundle)
 	}
+	waitFor(t, "the mutating configuration's caBundle to match the validating one", func() error {
+		if m := mutatingCABundle(t, c); !bytes.Equal(m, bundle) {
+			return fmt.Errorf("mutating caBundle differs:\n%s", m)
+		}
+		return nil
+	})
 	waitServes(t, follower, rotated)
 	waitDeniedVia(t, c, refused)
+	waitFinalizerVia(t, c, ns.Name)
+}
+
+// createManagerMutatingConfig is the chart's MutatingWebhookConfiguration, calling url with
+// no caBundle yet.
+func createManagerMutatingConfig(t *testing.T, c client.Client, url string) {
+	t.Helper()
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: mutatingConfigName},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:                    "mshortlink.links.shortlink.dev",
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url},
+			FailurePolicy:           ptr.To(admissionregistrationv1.Ignore),
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			TimeoutSeconds:          ptr.To[int32](5),
+			AdmissionReviewVersions: []string{"v1"},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{"links.shortlink.dev"}, APIVersions: []string{"v1alpha1"},
+					Resources: []string{"shortlinks"}},
+			}},
+		}},
+	}
+	if err := c.Create(context.Background(), mwc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mutatingCABundle(t *testing.T, c client.Client) []byte {
+	t.Helper()
+	var mwc admissionregistrationv1.MutatingWebhookConfiguration
+	if err := c.Get(context.Background(), client.ObjectKey{Name: mutatingConfigName}, &mwc); err != nil {
+		t.Fatal(err)
+	}
+	return mwc.Webhooks[0].ClientConfig.CABundle
+}
+
+// waitFinalizerVia waits until the API server, calling the mutating webhook over TLS it
+// trusts through the caBundle, returns a new ShortLink with the operator's finalizer (a dry run).
+func waitFinalizerVia(t *testing.T, c client.Client, ns string) {
+	t.Helper()
+	waitFor(t, "the API server to add the finalizer through the mutating webhook", func() error {
+		sl := &linksv1.ShortLink{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "admitted"},
+			Spec: linksv1.ShortLinkSpec{Target: "https://example.com/"}}
+		if err := c.Create(context.Background(), sl, client.DryRunAll); err != nil {
+			return err
+		}
+		if len(sl.Finalizers) != 1 || sl.Finalizers[0] != "links.shortlink.dev/finalizer" {
+			return fmt.Errorf("finalizers %q", sl.Finalizers)
+		}
+		return nil
+	})
 }
 
 func startWebhookManager(t *testing.T, env *localenv.Env, webhookAddr, probeAddr string) {
@@ -114,7 +177,8 @@ func startWebhookManager(t *testing.T, env *localenv.Env, webhookAddr, probeAddr
 		"LEADER_ELECT=true", "LEADER_ELECTION_NAMESPACE=default",
 		"METRICS_BIND_ADDRESS=0", "HEALTH_PROBE_BIND_ADDRESS=" + probeAddr,
 		"WEBHOOK_PORT=" + port, "WEBHOOK_CERT_SECRET=" + certSecretNS + "/" + certSecretName,
-		"WEBHOOK_CONFIGURATION_NAME=" + webhookConfigName, "WEBHOOK_CERT_POLL_INTERVAL=200ms",
+		"WEBHOOK_CONFIGURATION_NAME=" + webhookConfigName, "WEBHOOK_MUTATING_CONFIGURATION_NAME=" + mutatingConfigName,
+		"WEBHOOK_CERT_POLL_INTERVAL=200ms",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -35,21 +35,25 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// Rotator keeps the Secret holding a valid serving certificate for the hosts the
-// ValidatingWebhookConfiguration calls, and that configuration's caBundle trusting it. It runs
-// on the leader only, so two replicas never race to rotate.
+// Rotator keeps the Secret holding a valid serving certificate for the hosts the webhook
+// configurations call, and those configurations' caBundle trusting it: the
+// ValidatingWebhookConfiguration and, when named, the MutatingWebhookConfiguration beside it
+// (both call the same server). It runs on the leader only, so two replicas never race to rotate.
 //
 // A rotation makes a new CA and certificate; the caBundle then holds the new CA and the one
 // before it, so the API server still trusts replicas that serve the old certificate until they
 // read the new Secret. The caBundle is patched before the Secret is written for the same reason.
 type Rotator struct {
-	// Reader reads the two objects uncached (the RBAC allows exactly those two by name, and a
+	// Reader reads the objects uncached (the RBAC allows exactly those objects by name, and a
 	// cache would need list and watch on every Secret and webhook configuration).
 	Reader client.Reader
 	Writer client.Writer
 	Secret types.NamespacedName
 	// WebhookConfig names the ValidatingWebhookConfiguration whose caBundle is kept.
 	WebhookConfig string
+	// MutatingWebhookConfig names the MutatingWebhookConfiguration whose caBundle is kept too;
+	// empty keeps none.
+	MutatingWebhookConfig string
 	// Validity is how long a new certificate is valid; it is renewed RenewBefore its end.
 	Validity, RenewBefore time.Duration
 	// Interval is how often the Secret and the caBundle are checked.
@@ -59,7 +63,8 @@ type Rotator struct {
 
 // Start checks every Interval until ctx ends; a failed pass is logged and retried.
 func (r *Rotator) Start(ctx context.Context) error {
-	log := logf.FromContext(ctx).WithValues("secret", r.Secret.String(), "webhookConfiguration", r.WebhookConfig)
+	log := logf.FromContext(ctx).WithValues("secret", r.Secret.String(), "webhookConfiguration", r.WebhookConfig,
+		"mutatingWebhookConfiguration", r.MutatingWebhookConfig)
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if err := r.Ensure(ctx); err != nil {
 			log.Info("Webhook certificate not ensured; will retry", "error", err.Error())
@@ -71,14 +76,46 @@ func (r *Rotator) Start(ctx context.Context) error {
 // NeedLeaderElection is true: only the leader writes the Secret and the caBundle.
 func (r *Rotator) NeedLeaderElection() bool { return true }
 
-// Ensure makes one pass: rotate when the certificate is missing, invalid, for other hosts or
-// near its end; otherwise only bring the caBundle in step with the Secret.
-func (r *Rotator) Ensure(ctx context.Context) error {
+// webhookConfig is one webhook configuration as read, with its webhooks' client configs
+// (pointers into obj, so setting a caBundle there changes obj).
+type webhookConfig struct {
+	obj     client.Object
+	clients []*admissionregistrationv1.WebhookClientConfig
+	names   []string
+}
+
+// readConfigs reads the configurations whose caBundle is kept.
+func (r *Rotator) readConfigs(ctx context.Context) ([]webhookConfig, error) {
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
 	if err := r.Reader.Get(ctx, types.NamespacedName{Name: r.WebhookConfig}, &vwc); err != nil {
-		return fmt.Errorf("read webhook configuration: %w", err)
+		return nil, fmt.Errorf("read webhook configuration: %w", err)
 	}
-	hosts, err := hostsOf(&vwc)
+	v := webhookConfig{obj: &vwc}
+	for i := range vwc.Webhooks {
+		v.clients, v.names = append(v.clients, &vwc.Webhooks[i].ClientConfig), append(v.names, vwc.Webhooks[i].Name)
+	}
+	if r.MutatingWebhookConfig == "" {
+		return []webhookConfig{v}, nil
+	}
+	var mwc admissionregistrationv1.MutatingWebhookConfiguration
+	if err := r.Reader.Get(ctx, types.NamespacedName{Name: r.MutatingWebhookConfig}, &mwc); err != nil {
+		return nil, fmt.Errorf("read mutating webhook configuration: %w", err)
+	}
+	m := webhookConfig{obj: &mwc}
+	for i := range mwc.Webhooks {
+		m.clients, m.names = append(m.clients, &mwc.Webhooks[i].ClientConfig), append(m.names, mwc.Webhooks[i].Name)
+	}
+	return []webhookConfig{v, m}, nil
+}
+
+// Ensure makes one pass: rotate when the certificate is missing, invalid, for other hosts or
+// near its end; otherwise only bring the caBundles in step with the Secret.
+func (r *Rotator) Ensure(ctx context.Context) error {
+	configs, err := r.readConfigs(ctx)
+	if err != nil {
+		return err
+	}
+	hosts, err := hostsOf(configs)
 	if err != nil {
 		return err
 	}
@@ -90,12 +127,12 @@ func (r *Rotator) Ensure(ctx context.Context) error {
 	}
 	now := r.Now()
 	if why := r.staleBecause(sec.Data, hosts, now); why != "" {
-		return r.rotate(ctx, &vwc, &sec, found, hosts, why)
+		return r.rotate(ctx, configs, &sec, found, hosts, why)
 	}
-	return r.patchCABundle(ctx, &vwc, sec.Data[KeyCA])
+	return r.patchCABundles(ctx, configs, sec.Data[KeyCA])
 }
 
-func (r *Rotator) rotate(ctx context.Context, vwc *admissionregistrationv1.ValidatingWebhookConfiguration,
+func (r *Rotator) rotate(ctx context.Context, configs []webhookConfig,
 	sec *corev1.Secret, found bool, hosts []string, why string) error {
 	now := r.Now()
 	b, err := Generate(hosts, now, r.Validity)
@@ -103,7 +140,7 @@ func (r *Rotator) rotate(ctx context.Context, vwc *admissionregistrationv1.Valid
 		return err
 	}
 	bundle := append(append([]byte{}, b.CA...), previousCA(sec.Data[KeyCA], now)...)
-	if err := r.patchCABundle(ctx, vwc, bundle); err != nil {
+	if err := r.patchCABundles(ctx, configs, bundle); err != nil {
 		return err
 	}
 	sec.Name, sec.Namespace = r.Secret.Name, r.Secret.Namespace
@@ -159,28 +196,33 @@ func previousCA(bundle []byte, now time.Time) []byte {
 	return pem.EncodeToMemory(block)
 }
 
-// patchCABundle sets caBundle on every webhook of the configuration that lacks it.
-func (r *Rotator) patchCABundle(ctx context.Context, vwc *admissionregistrationv1.ValidatingWebhookConfiguration, bundle []byte) error {
-	orig := vwc.DeepCopy()
-	changed := false
-	for i := range vwc.Webhooks {
-		if !bytes.Equal(vwc.Webhooks[i].ClientConfig.CABundle, bundle) {
-			vwc.Webhooks[i].ClientConfig.CABundle = bundle
-			changed = true
+// patchCABundles sets caBundle on every webhook of the configurations that lacks it.
+func (r *Rotator) patchCABundles(ctx context.Context, configs []webhookConfig, bundle []byte) error {
+	for _, c := range configs {
+		orig, ok := c.obj.DeepCopyObject().(client.Object)
+		if !ok {
+			return fmt.Errorf("copy %s", c.obj.GetName())
 		}
-	}
-	if !changed {
-		return nil
-	}
-	if err := r.Writer.Patch(ctx, vwc, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("patch caBundle: %w", err)
+		changed := false
+		for _, cc := range c.clients {
+			if !bytes.Equal(cc.CABundle, bundle) {
+				cc.CABundle = bundle
+				changed = true
+			}
+		}
+		if !changed {
+			continue
+		}
+		if err := r.Writer.Patch(ctx, c.obj, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("patch caBundle of %s: %w", c.obj.GetName(), err)
+		}
 	}
 	return nil
 }
 
 // hostsOf lists the names the API server checks our certificate against: each webhook's
 // Service DNS names, or the host of its URL.
-func hostsOf(vwc *admissionregistrationv1.ValidatingWebhookConfiguration) ([]string, error) {
+func hostsOf(configs []webhookConfig) ([]string, error) {
 	var hosts []string
 	seen := map[string]bool{}
 	add := func(h string) {
@@ -189,22 +231,24 @@ func hostsOf(vwc *admissionregistrationv1.ValidatingWebhookConfiguration) ([]str
 			hosts = append(hosts, h)
 		}
 	}
-	for _, w := range vwc.Webhooks {
-		switch cc := w.ClientConfig; {
-		case cc.Service != nil:
-			svc := cc.Service.Name + "." + cc.Service.Namespace + ".svc"
-			add(svc)
-			add(svc + ".cluster.local")
-		case cc.URL != nil:
-			u, err := url.Parse(*cc.URL)
-			if err != nil {
-				return nil, fmt.Errorf("webhook %s: url: %w", w.Name, err)
+	for _, c := range configs {
+		for i, cc := range c.clients {
+			switch {
+			case cc.Service != nil:
+				svc := cc.Service.Name + "." + cc.Service.Namespace + ".svc"
+				add(svc)
+				add(svc + ".cluster.local")
+			case cc.URL != nil:
+				u, err := url.Parse(*cc.URL)
+				if err != nil {
+					return nil, fmt.Errorf("webhook %s: url: %w", c.names[i], err)
+				}
+				add(u.Hostname())
 			}
-			add(u.Hostname())
 		}
 	}
 	if len(hosts) == 0 {
-		return nil, fmt.Errorf("webhook configuration %s: no webhook names a service or URL", vwc.Name)
+		return nil, fmt.Errorf("webhook configuration %s: no webhook names a service or URL", configs[0].obj.GetName())
 	}
 	return hosts, nil
 }

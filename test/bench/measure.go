@@ -101,6 +101,28 @@ func (o *operatorRun) profileConvergence(ctx context.Context) <-chan error {
 	return done
 }
 
+// profileAPIServer takes a CPU profile of the API server over the same window as
+// profileConvergence, into bin/bench/operator-<links>.apiserver.cpu.pprof: on this machine the
+// API server, not the manager, is what limits convergence, and this says what it spends on.
+// The bench's user is an admin, whom the API server lets read /debug/pprof.
+func (o *operatorRun) profileAPIServer(ctx context.Context) <-chan error {
+	secs := "30"
+	if o.h.smoke {
+		secs = "2"
+	}
+	done := make(chan error, 1)
+	go func() {
+		body, err := o.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", secs).DoRaw(ctx)
+		if err != nil {
+			done <- fmt.Errorf("profile apiserver: %w", err)
+			return
+		}
+		path := filepath.Join(o.h.binDir, fmt.Sprintf("operator-%d.apiserver.cpu.pprof", o.links))
+		done <- os.WriteFile(path, body, 0o644) //nolint:gosec // a profile, for people to read
+	}()
+	return done
+}
+
 func saveURL(ctx context.Context, url, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -49,9 +49,11 @@ func TestWebhookWithCertManager(t *testing.T) {
 		t.Errorf("Certificate dnsNames %v lack the Service", dns)
 	}
 	r.one(t, "Issuer", "shortlink-webhook-issuer")
-	vwc := r.one(t, "ValidatingWebhookConfiguration", "shortlink-validating-webhook")
-	if a := vwc.GetAnnotations()["cert-manager.io/inject-ca-from"]; a != namespace+"/shortlink-webhook-cert" {
-		t.Errorf("inject-ca-from = %q", a)
+	for kind, name := range map[string]string{"ValidatingWebhookConfiguration": "shortlink-validating-webhook",
+		"MutatingWebhookConfiguration": "shortlink-mutating-webhook"} {
+		if a := r.one(t, kind, name).GetAnnotations()["cert-manager.io/inject-ca-from"]; a != namespace+"/shortlink-webhook-cert" {
+			t.Errorf("%s inject-ca-from = %q", kind, a)
+		}
 	}
 	if _, ok := r.find("Secret")["shortlink-webhook-cert"]; ok {
 		t.Error("the chart creates the Secret cert-manager owns")
@@ -65,6 +67,7 @@ func checkWebhookWiring(t *testing.T, r *rendering, selfManaged bool) {
 	t.Helper()
 	c := containers(t, r.component(t, "manager"))[0]
 	secret, config := envValue(c, "WEBHOOK_CERT_SECRET"), envValue(c, "WEBHOOK_CONFIGURATION_NAME")
+	mutating := envValue(c, "WEBHOOK_MUTATING_CONFIGURATION_NAME")
 	// A bare name: the Secret is in the manager's own namespace, whatever an overlay makes it.
 	if want := "shortlink-webhook-cert"; secret != want {
 		t.Errorf("WEBHOOK_CERT_SECRET = %q, want %q", secret, want)
@@ -76,38 +79,45 @@ func checkWebhookWiring(t *testing.T, r *rendering, selfManaged bool) {
 	wantVerbs := []string{"get"}
 	if selfManaged {
 		wantVerbs = append(wantVerbs, "update")
-		if !allowsByName(r.one(t, "ClusterRole", "shortlink-webhook-config-role"), config, []string{"get", "patch"}) {
-			t.Errorf("ClusterRole does not allow get and patch of exactly %q", config)
+		configRole := r.one(t, "ClusterRole", "shortlink-webhook-config-role")
+		if !allowsByName(configRole, config, []string{"get", "patch"}) || !allowsByName(configRole, mutating, []string{"get", "patch"}) {
+			t.Errorf("ClusterRole does not allow get and patch of exactly %q and %q", config, mutating)
 		}
 	}
 	if !allowsByName(role, secret, wantVerbs) {
 		t.Errorf("Role does not allow %v of exactly the Secret %q", wantVerbs, secret)
 	}
-	vwc := r.one(t, "ValidatingWebhookConfiguration", config)
-	hooks, _, _ := unstructured.NestedSlice(vwc.Object, "webhooks")
-	if len(hooks) != 1 {
-		t.Fatalf("%d webhooks, want 1", len(hooks))
-	}
-	h := hooks[0].(map[string]any)
-	svc, _, _ := unstructured.NestedString(h, "clientConfig", "service", "name")
-	r.one(t, "Service", svc)
-	timeout, _, _ := unstructured.NestedInt64(h, "timeoutSeconds")
-	if h["failurePolicy"] != "Ignore" || h["sideEffects"] != "None" || timeout < 1 || timeout > 5 {
-		t.Errorf("webhook fails %v, side effects %v, timeout %ds; want Ignore, None, at most 5s", h["failurePolicy"], h["sideEffects"], timeout)
+	for kind, name := range map[string]string{"ValidatingWebhookConfiguration": config, "MutatingWebhookConfiguration": mutating} {
+		hooks, _, _ := unstructured.NestedSlice(r.one(t, kind, name).Object, "webhooks")
+		if len(hooks) != 1 {
+			t.Fatalf("%s: %d webhooks, want 1", kind, len(hooks))
+		}
+		h := hooks[0].(map[string]any)
+		svc, _, _ := unstructured.NestedString(h, "clientConfig", "service", "name")
+		r.one(t, "Service", svc)
+		timeout, _, _ := unstructured.NestedInt64(h, "timeoutSeconds")
+		if h["failurePolicy"] != "Ignore" || h["sideEffects"] != "None" || timeout < 1 || timeout > 5 {
+			t.Errorf("%s fails %v, side effects %v, timeout %ds; want Ignore, None, at most 5s", kind, h["failurePolicy"], h["sideEffects"], timeout)
+		}
 	}
 	if !strings.Contains(toYAML(r.one(t, "NetworkPolicy", "shortlink-manager").Object["spec"]), "port: 9443") {
 		t.Error("the manager's NetworkPolicy does not admit the webhook port")
 	}
 }
 
-// allowsByName says whether obj's rules hold exactly one, naming only name, with verbs.
+// allowsByName says whether every rule of obj names exactly one object and one of them names
+// only name, with verbs.
 func allowsByName(obj *unstructured.Unstructured, name string, verbs []string) bool {
 	rules, _, _ := unstructured.NestedSlice(obj.Object, "rules")
-	if len(rules) != 1 {
-		return false
+	found := false
+	for _, r := range rules {
+		rule := r.(map[string]any)
+		names, _, _ := unstructured.NestedStringSlice(rule, "resourceNames")
+		got, _, _ := unstructured.NestedStringSlice(rule, "verbs")
+		if len(names) != 1 {
+			return false
+		}
+		found = found || (names[0] == name && slices.Equal(got, verbs))
 	}
-	rule := rules[0].(map[string]any)
-	names, _, _ := unstructured.NestedStringSlice(rule, "resourceNames")
-	got, _, _ := unstructured.NestedStringSlice(rule, "verbs")
-	return slices.Equal(names, []string{name}) && slices.Equal(got, verbs)
+	return found
 }
