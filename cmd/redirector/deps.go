@@ -30,6 +30,7 @@ import (
 
 	"github.com/shortlink-dev/shortlink/internal/cache"
 	"github.com/shortlink-dev/shortlink/internal/links"
+	"github.com/shortlink-dev/shortlink/internal/memlimit"
 	"github.com/shortlink-dev/shortlink/internal/redirect"
 	"github.com/shortlink-dev/shortlink/internal/stats"
 	"github.com/shortlink-dev/shortlink/internal/store"
@@ -90,7 +91,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (d *deps, err err
 	if o.stats {
 		d.visits = stats.New(d.stats, stats.Options{
 			Registerer: d.registry, Logger: log, ShutdownTimeout: o.flushBudget(),
-			MaxPendingBytes: o.pendingVisitBytes(containerMemoryLimit),
+			MaxPendingBytes: o.pendingVisitBytes(memlimit.Container),
 		})
 	}
 	d.domains = redirect.NewDomains(d.lookups, log)
@@ -145,7 +146,7 @@ func (d *deps) watchBlocklist(ctx context.Context, o options, log *slog.Logger) 
 
 func resolverOptions(o options) redirect.Options {
 	return redirect.Options{
-		LocalBytes: o.localCacheBytes(containerMemoryLimit), LocalTTL: o.localTTL,
+		LocalBytes: o.localCacheBytes(memlimit.Container), LocalTTL: o.localTTL,
 		NegativeSize: o.negativeSize, NegativeTTL: o.negativeTTL,
 		PollInterval: o.pollInterval, MaxConcurrentMisses: o.maxConcurrentMisses,
 		ReplicaMaxLag: o.databaseReplicaMaxLag,

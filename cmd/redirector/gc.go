@@ -17,10 +17,9 @@ limitations under the License.
 package main
 
 import (
-	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
+
+	"github.com/shortlink-dev/shortlink/internal/memlimit"
 )
 
 // redirectorGCPercent is the collector's target unless GOGC says otherwise. A redirector's live
@@ -31,37 +30,12 @@ import (
 const redirectorGCPercent = 400
 
 // tuneGC sets the collector for a redirector: the target above unless GOGC is set, and, unless
-// GOMEMLIMIT is set, a soft memory limit of 90 % of the container's (cgroup's) limit, so the
+// GOMEMLIMIT is set, a soft memory limit under the container's (memlimit.SetSoft), so the
 // larger target never takes the heap past it: near the limit the collector runs as often as it
 // must.
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(redirectorGCPercent)
 	}
-	if getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	if limit, ok := containerMemoryLimit(); ok {
-		debug.SetMemoryLimit(limit / 10 * 9)
-	}
-}
-
-// containerMemoryLimit is the memory limit of the process's cgroup (v2, else v1), if it has one.
-func containerMemoryLimit() (int64, bool) {
-	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		if b, err := os.ReadFile(path); err == nil { //nolint:gosec // fixed cgroup paths
-			return cgroupMemoryLimit(string(b))
-		}
-	}
-	return 0, false
-}
-
-// cgroupMemoryLimit parses a cgroup memory limit file: "max" (v2) or a number so large it means
-// none (v1) is no limit.
-func cgroupMemoryLimit(s string) (int64, bool) {
-	limit, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || limit <= 0 || limit >= 1<<60 {
-		return 0, false
-	}
-	return limit, true
+	memlimit.SetSoft(getenv, memlimit.Container)
 }

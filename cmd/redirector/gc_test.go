@@ -25,22 +25,6 @@ import (
 	"github.com/shortlink-dev/shortlink/internal/stats"
 )
 
-func TestCgroupMemoryLimit(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]int64{
-		"536870912\n":           536870912,
-		"max\n":                 0, // cgroup v2: no limit
-		"9223372036854771712\n": 0, // cgroup v1: no limit
-		"":                      0,
-		"-1":                    0,
-	} {
-		got, ok := cgroupMemoryLimit(in)
-		if got != want || ok != (want != 0) {
-			t.Errorf("cgroupMemoryLimit(%q) = %d, %v; want %d", in, got, ok, want)
-		}
-	}
-}
-
 // Not parallel: it sets the process's collector.
 func TestTuneGCKeepsWhatTheEnvironmentSays(t *testing.T) {
 	before := debug.SetGCPercent(100)
