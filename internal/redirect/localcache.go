@@ -160,7 +160,7 @@ func newLocalCache(maxBytes int64, ttl time.Duration, g *guard, clock otter.Cloc
 // hash is k's 64-bit hash; equal hashes of different keys are told apart by the key bytes an
 // entry holds (a collision is a miss, never another link).
 func (lc *localCache) hash(domain, code string) uint64 {
-	return (maphash.String(lc.seed, code) ^ maphash.String(lc.seed, domain)*0x9e3779b97f4a7c15) & lc.hashMask
+	return hashKey(lc.seed, domain, code) & lc.hashMask
 }
 
 func (lc *localCache) shard(h uint64) *cacheShard {
