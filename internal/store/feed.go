@@ -86,30 +86,19 @@ func (s *Store) RecentStart(ctx context.Context, versions int64) (int64, bool, e
 // the feed's cost, and the feed was a third of the CPU of a redirector hosting the API during
 // 1,000-link batches (bin/bench/create-batch.pprof).
 func (s *Store) Feed(ctx context.Context, after FeedPosition, limit int) ([]Change, error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, wrap("read change feed", err)
-	}
-	defer conn.Release()
 	params := [][]byte{
 		strconv.AppendInt(nil, after.Txid, 10), strconv.AppendInt(nil, after.Version, 10),
 		strconv.AppendInt(nil, int64(limit), 10),
 	}
-	rr := conn.Conn().PgConn().ExecParams(ctx, feedSQL, params, feedParamOIDs, nil, lookupResultFormats)
 	var changes []Change
-	var decodeErr error
-	for rr.NextRow() {
+	err := s.queryBinary(ctx, feedSQL, params, feedParamOIDs, func(vals [][]byte) error {
 		var c Change
-		if decodeErr == nil {
-			decodeErr = decodeChange(rr.Values(), &c)
-		}
+		err := decodeChange(vals, &c)
 		changes = append(changes, c)
-	}
-	if _, err := rr.Close(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, wrap("read change feed", err)
-	}
-	if decodeErr != nil {
-		return nil, wrap("read change feed", decodeErr)
 	}
 	return changes, nil
 }

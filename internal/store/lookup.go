@@ -40,29 +40,41 @@ var (
 // a tenth of that tier's CPU. Lookup instead sends the same single unnamed statement through
 // pgconn, asks for binary results and decodes the columns itself (decodeLookup).
 func (s *Store) Lookup(ctx context.Context, domain, code string) (links.Link, error) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return links.Link{}, wrap("look up link", err)
-	}
-	defer conn.Release()
-	rr := conn.Conn().PgConn().ExecParams(ctx, lookupSQL, [][]byte{[]byte(domain), []byte(code)},
-		lookupParamOIDs, nil, lookupResultFormats)
 	l, found := links.Link{Domain: domain, Code: code}, false
-	var decodeErr error
-	for rr.NextRow() {
+	err := s.queryBinary(ctx, lookupSQL, [][]byte{[]byte(domain), []byte(code)}, lookupParamOIDs, func(vals [][]byte) error {
 		found = true
-		decodeErr = decodeLookup(rr.Values(), &l)
-	}
-	if _, err := rr.Close(); err != nil {
-		return links.Link{}, wrap("look up link", err)
-	}
+		return decodeLookup(vals, &l)
+	})
 	switch {
-	case decodeErr != nil:
-		return links.Link{}, wrap("look up link", decodeErr)
+	case err != nil:
+		return links.Link{}, wrap("look up link", err)
 	case !found:
 		return links.Link{}, errLookupMiss
 	}
 	return l, nil
+}
+
+// queryBinary runs one statement with text parameters of the given types and every result
+// column in binary, and hands each row's values to row, which must not keep them. After row
+// fails the rest are read and dropped, so the connection goes back clean; its error is
+// returned. pgx's row scanning is skipped: Lookup and Feed decode with binaryRow instead.
+func (s *Store) queryBinary(ctx context.Context, sql string, params [][]byte, oids []uint32, row func([][]byte) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	rr := conn.Conn().PgConn().ExecParams(ctx, sql, params, oids, nil, lookupResultFormats)
+	var rowErr error
+	for rr.NextRow() {
+		if rowErr == nil {
+			rowErr = row(rr.Values())
+		}
+	}
+	if _, err := rr.Close(); err != nil {
+		return err
+	}
+	return rowErr
 }
 
 // errLookupMiss is Lookup's miss, built once: a flood of unknown codes comes here (once per code
