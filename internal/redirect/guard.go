@@ -141,9 +141,6 @@ func (g *guard) allowsAbsence(k key, s snapshot) bool {
 	return g.gen.Load() == s.gen && g.floor(k) == s.floor
 }
 
-// close is kept for the Resolver's shutdown order: the guard runs no goroutine.
-func (g *guard) close() {}
-
 // hashKey is a 64-bit hash of a key's two strings.
 func hashKey(seed maphash.Seed, domain, code string) uint64 {
 	return maphash.String(seed, code) ^ maphash.String(seed, domain)*0x9e3779b97f4a7c15

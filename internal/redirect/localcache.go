@@ -479,9 +479,6 @@ func (lc *localCache) flush() {
 	}
 }
 
-// close is kept for the Resolver's shutdown order: the cache runs no goroutine.
-func (lc *localCache) close() {}
-
 // registerLocalCacheGauges registers the gauges of the in-process cache held in lc, read at
 // each scrape (each takes every shard's lock in turn, briefly: fine once a scrape, not on
 // every request).

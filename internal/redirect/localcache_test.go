@@ -42,7 +42,7 @@ func testLocalCache(t testing.TB, maxBytes int64) *localCache {
 	clock := otter.NewCoarseClock(clockResolution)
 	g := newGuard(1000, time.Minute, clock)
 	lc := newLocalCache(maxBytes, time.Hour, g, clock)
-	t.Cleanup(func() { lc.close(); g.close(); clock.Stop() })
+	t.Cleanup(clock.Stop)
 	return lc
 }
 
@@ -291,8 +291,9 @@ func TestLocalCacheHashCollisionIsAMiss(t *testing.T) {
 func TestLocalCacheVersionsTTLAndGuard(t *testing.T) {
 	t.Parallel()
 	clock := &manualClock{}
-	g := newGuard(1000, time.Minute, otter.NewCoarseClock(clockResolution))
-	t.Cleanup(g.close)
+	guardClock := otter.NewCoarseClock(clockResolution)
+	t.Cleanup(guardClock.Stop)
+	g := newGuard(1000, time.Minute, guardClock)
 	lc := newLocalCache(1<<20, time.Minute, g, clock)
 	k := key{domain: "go.example.com", code: "v"}
 	storeCode(lc, "v", 2)

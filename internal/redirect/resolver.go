@@ -145,11 +145,10 @@ func NewResolver(d ResolverDeps) *Resolver {
 	return r
 }
 
-// Close stops the caches' maintenance goroutines and their clock.
+// Close stops the negative cache's maintenance goroutines and the caches' clock (the
+// in-process cache and the floors run none).
 func (r *Resolver) Close() {
-	r.local.close()
 	r.negative.close()
-	r.guard.close()
 	r.clock.Stop()
 }
 
