@@ -42,14 +42,8 @@ func TestEnvStartsEveryComponentAndLeavesNothingBehind(t *testing.T) {
 	if err != nil {
 		Unavailable(t, err)
 	}
-	runDir := env.RunDir
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = env.Stop()
-		}
-	})
-	if len(markedProcesses(runDir)) == 0 {
+	stop := stopLeavingNothing(t, env)
+	if len(markedProcesses(env.RunDir)) == 0 {
 		t.Fatal("no running process carries the run marker; the sweep could not find leftovers")
 	}
 
@@ -114,16 +108,7 @@ func TestEnvStartsEveryComponentAndLeavesNothingBehind(t *testing.T) {
 			func() error { return redisPing(ctx, env) })
 	})
 
-	stopped = true
-	if err := env.Stop(); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	if left := markedProcesses(runDir); len(left) > 0 {
-		t.Fatalf("processes left behind after Stop: %v", left)
-	}
-	if _, err := os.Stat(runDir); !os.IsNotExist(err) {
-		t.Fatalf("run directory %s not removed: %v", runDir, err)
-	}
+	stop()
 }
 
 func assertPgBouncerAnswers(ctx context.Context, t *testing.T, env *Env) {
@@ -283,13 +268,7 @@ func TestRedisSentinelAndClusterStartAndLeaveNothingBehind(t *testing.T) {
 	if err != nil {
 		Unavailable(t, err)
 	}
-	runDir := env.RunDir
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = env.Stop()
-		}
-	})
+	stop := stopLeavingNothing(t, env)
 	t.Log(env)
 
 	master, err := env.RedisSentinel.MasterAddr(ctx)
@@ -314,13 +293,7 @@ func TestRedisSentinelAndClusterStartAndLeaveNothingBehind(t *testing.T) {
 		t.Fatalf("cluster has %d masters, %v; want 3", masters.Load(), err)
 	}
 
-	stopped = true
-	if err := env.Stop(); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	if left := markedProcesses(runDir); len(left) > 0 {
-		t.Fatalf("processes left behind: %v", left)
-	}
+	stop()
 }
 
 // The replica is a hot standby that replays what the primary writes, survives SIGKILL and a
@@ -331,13 +304,7 @@ func TestPostgresReplicaStreamsAndLeavesNothingBehind(t *testing.T) {
 	if err != nil {
 		Unavailable(t, err)
 	}
-	runDir := env.RunDir
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = env.Stop()
-		}
-	})
+	stop := stopLeavingNothing(t, env)
 	t.Log(env)
 	execSQL := func(url, sql string) {
 		t.Helper()
@@ -381,14 +348,30 @@ func TestPostgresReplicaStreamsAndLeavesNothingBehind(t *testing.T) {
 	}
 	poll(t, "the row written while the replica was down, after its restart", replicated(2))
 
-	stopped = true
-	if err := env.Stop(); err != nil {
-		t.Fatalf("stop: %v", err)
-	}
-	if left := markedProcesses(runDir); len(left) > 0 {
-		t.Fatalf("processes left behind: %v", left)
-	}
-	if _, err := os.Stat(runDir); !os.IsNotExist(err) {
-		t.Fatalf("run directory %s not removed: %v", runDir, err)
+	stop()
+}
+
+// stopLeavingNothing stops env when the test ends early, and returns the test's own stop: it
+// stops env and fails unless every process of the run and its run directory are gone.
+func stopLeavingNothing(t *testing.T, env *Env) (stop func()) {
+	t.Helper()
+	runDir, stopped := env.RunDir, false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = env.Stop()
+		}
+	})
+	return func() {
+		t.Helper()
+		stopped = true
+		if err := env.Stop(); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		if left := markedProcesses(runDir); len(left) > 0 {
+			t.Fatalf("processes left behind after Stop: %v", left)
+		}
+		if _, err := os.Stat(runDir); !os.IsNotExist(err) {
+			t.Fatalf("run directory %s not removed: %v", runDir, err)
+		}
 	}
 }
