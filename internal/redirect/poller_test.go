@@ -31,7 +31,9 @@ import (
 // and TestChangeFeedAppliesEachChangeOnce's.
 func TestPollerForgetsOnlyWhatNoPollReadsAgain(t *testing.T) {
 	p := &poller{applied: make(map[int64]int64)}
-	change := func(v int64) store.Change { return store.Change{Row: store.Row{Link: links.Link{Version: v}}, Txid: v / 10} }
+	change := func(v int64) store.Change {
+		return store.Change{Row: store.Row{Link: links.Link{Version: v}}, Txid: v / 10}
+	}
 	for round := int64(1); round <= 5; round++ {
 		// The last three transactions of the previous round are read again, then ten new ones
 		// of ten versions each (versions start at 1).
