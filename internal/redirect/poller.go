@@ -50,6 +50,8 @@ type poller struct {
 	started bool
 	pos     store.FeedPosition
 	applied map[int64]int64 // txid → the highest version of it applied
+	// page is the memory of the page read last, read over by the next.
+	page []store.Change
 	// agreed is a transaction id below which Redis is known to hold every change: where this
 	// replica's feed began, then the heal cursor each time Redis took a poll's changes. A Redis
 	// found without a cursor gets this one, not pos: entries filled before a cursor existed may
@@ -110,13 +112,13 @@ func (p *poller) readChanges(ctx context.Context) error {
 		at = store.FeedStart(h.cursor) // Redis missed changes this replica has applied
 	}
 	for {
-		var page []store.Change
 		if err := p.call(ctx, func(ctx context.Context) (err error) {
-			page, err = p.r.store.Feed(ctx, at, p.r.opts.PollBatch)
+			p.page, err = p.r.store.Feed(ctx, p.page, at, p.r.opts.PollBatch)
 			return err
 		}); err != nil {
 			return err
 		}
+		page := p.page
 		p.apply(page, &h)
 		if len(page) < p.r.opts.PollBatch {
 			break

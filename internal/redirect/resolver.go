@@ -37,10 +37,11 @@ import (
 // pool. (The reconciler's view of the store is controllers.LinkStore.)
 type DBTier interface {
 	Lookup(ctx context.Context, domain, code string) (links.Link, error)
-	// Settled and Feed read the change feed in commit order (see store.Feed).
+	// Settled and Feed read the change feed in commit order (see store.Feed, which reads a
+	// page over dst's memory).
 	Settled(ctx context.Context) (int64, error)
 	RecentStart(ctx context.Context, versions int64) (int64, bool, error)
-	Feed(ctx context.Context, after store.FeedPosition, limit int) ([]store.Change, error)
+	Feed(ctx context.Context, dst []store.Change, after store.FeedPosition, limit int) ([]store.Change, error)
 }
 
 // RedisTier is the resolver's Redis tier: *cache.Cache. Set must compare versions (it does).
