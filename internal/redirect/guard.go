@@ -59,7 +59,7 @@ const guardShards = 16
 type floorShard struct {
 	mu        sync.Mutex
 	cur, prev map[uint64]int64 // floors by hashKey
-	started   int64 // the clock's time when cur became current
+	started   int64            // the clock's time when cur became current
 	_         [64]byte
 }
 
