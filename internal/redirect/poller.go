@@ -186,15 +186,8 @@ func (p *poller) healFrom(ctx context.Context) heal {
 // heal, and only this drops it. Healing first means a fill after the invalidation reads the
 // healed entry.
 func (p *poller) apply(page []store.Change, h *heal) {
-	var toHeal []store.Change
 	if h.heal {
-		toHeal = make([]store.Change, 0, len(page))
-		for _, c := range page {
-			if c.Txid >= h.cursor {
-				toHeal = append(toHeal, c)
-			}
-		}
-		h.heal = p.r.healRedis(toHeal)
+		h.heal = p.r.healRedis(page, h.cursor)
 	}
 	for _, c := range page {
 		if p.firstTime(c) {
