@@ -53,8 +53,10 @@ func TestPollerForgetsOnlyWhatNoPollReadsAgain(t *testing.T) {
 			t.Fatalf("round %d: applied holds %v, want the transactions %d and later: %v", round, p.applied, p.pos.Txid, want)
 		}
 	}
-	if !p.firstTime(change(5)) || !p.firstTime(change(5)) {
-		t.Fatal("a change below pos, read again to heal Redis, was not applied again")
+	for range 2 {
+		if !p.firstTime(change(5)) {
+			t.Fatal("a change below pos, read again to heal Redis, was not applied again")
+		}
 	}
 	p.pos = store.FeedStart(0)
 	p.forgetApplied() // nothing below pos: nothing forgotten
