@@ -74,13 +74,22 @@ var errBadEntry = errors.New("malformed cache entry")
 
 // encodePayload returns the payload part of l's entry.
 func encodePayload(l links.Link) string {
+	return string(appendPayload(make([]byte, 0, payloadSize(l)), l))
+}
+
+// payloadSize is at least the length of l's payload.
+func payloadSize(l links.Link) int {
 	n := 1 + binary.MaxVarintLen64 + 1 + 2*(binary.MaxVarintLen64+binary.MaxVarintLen32) +
 		5*binary.MaxVarintLen64 + len(l.Target) + len(l.ExpiredTarget) + len(l.Source) + len(l.Owner) + len(l.OwnerUID) +
 		2*binary.MaxVarintLen64 // the tag count and maxVisits
 	for _, t := range l.Tags {
 		n += binary.MaxVarintLen64 + len(t)
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// appendPayload appends the payload part of l's entry to b.
+func appendPayload(b []byte, l links.Link) []byte {
 	b = append(b, formatBinary)
 	b = binary.AppendUvarint(b, uint64(max(l.RedirectType, 0))) //nolint:gosec // not negative
 	var flags byte
@@ -115,7 +124,7 @@ func encodePayload(l links.Link) string {
 	if l.MaxVisits > 0 {
 		b = binary.AppendUvarint(b, uint64(l.MaxVisits))
 	}
-	return string(b)
+	return b
 }
 
 func appendTime(b []byte, t time.Time) []byte {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -40,20 +41,9 @@ var ErrUnstorable = errors.New("entry cannot be stored")
 // slices.
 func (c *Cache) Heal(ctx context.Context, entries []Entry) ([]bool, error) {
 	written := make([]bool, len(entries))
-	calls := make([]scriptCall, 0, len(entries))
-	at := make([]int, 0, len(entries)) // calls[j] writes entries[at[j]]
-	var errs []error
-	for i, e := range entries {
-		sc, err := c.entryCall(e)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: %w", ErrUnstorable, err))
-			continue
-		}
-		calls = append(calls, sc)
-		at = append(at, i)
-	}
+	calls, at, errs := c.healCalls(entries)
 	if len(calls) > 0 {
-		replies, err := runPipelined(ctx, c.rdb, setIfNewer, calls)
+		replies, err := runHealCalls(ctx, c.rdb, calls)
 		for j, n := range replies {
 			written[at[j]] = n == 1
 		}
@@ -64,36 +54,74 @@ func (c *Cache) Heal(ctx context.Context, entries []Entry) ([]bool, error) {
 	return written, errors.Join(errs...)
 }
 
-func (c *Cache) entryCall(e Entry) (scriptCall, error) {
-	l := e.Link
-	if e.Deleted {
-		return newScriptCall("delete", l.Domain, l.Code, l.Version, "", c.opts.TombstoneTTL)
-	}
-	return newScriptCall("set", l.Domain, l.Code, l.Version, encodePayload(l), c.opts.TTL)
+// healCall is one entry's run of setIfNewer. Its arguments are sent as pointers into it, which
+// go-redis writes as it writes the values, so a call costs no allocation of its own beyond the
+// command: building a thousand EvalSha commands (their keys, a slice and a string a field, each
+// boxed) was most of what healing cost a redirector hosting the API during 1,000-link batches
+// (bin/bench/create-batch.pprof; BenchmarkHeal).
+type healCall struct {
+	key, payload string
+	version, ttl int64 // ttl in milliseconds
 }
 
-// runPipelined runs script once per call, all in one pipeline, and returns each call's integer
-// reply with the first error any call met. Should Redis not know the script (after a restart or
-// SCRIPT FLUSH), it loads it and sends the refused calls once more: every call is a
+// healCalls returns the calls that write entries, where each went (calls[j] writes
+// entries[at[j]]), and the entries refused. Every key and payload is a slice of one string.
+func (c *Cache) healCalls(entries []Entry) (calls []healCall, at []int, errs []error) {
+	calls, at = make([]healCall, 0, len(entries)), make([]int, 0, len(entries))
+	buf := healBuffers.Get().(*[]byte)
+	defer healBuffers.Put(buf)
+	b := (*buf)[:0]
+	ends := make([]int, 0, 2*len(entries)) // where each call's key, then payload, ends in b
+	for i, e := range entries {
+		l, op, ttl := e.Link, "set", c.opts.TTL
+		if e.Deleted {
+			op, ttl = "delete", c.opts.TombstoneTTL
+		}
+		if err := checkWrite(op, l.Domain, l.Code, l.Version); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrUnstorable, err))
+			continue
+		}
+		b = append(append(append(b, KeyPrefix...), l.Domain...), ':')
+		b = append(b, l.Code...)
+		ends = append(ends, len(b))
+		if !e.Deleted {
+			b = appendPayload(b, l)
+		}
+		ends = append(ends, len(b))
+		calls = append(calls, healCall{version: l.Version, ttl: ttl.Milliseconds()})
+		at = append(at, i)
+	}
+	*buf = b
+	all, start := string(b), 0
+	for j := range calls {
+		calls[j].key, calls[j].payload = all[start:ends[2*j]], all[ends[2*j]:ends[2*j+1]]
+		start = ends[2*j+1]
+	}
+	return calls, at, errs
+}
+
+// healBuffers hold the bytes of a page's keys and payloads while they are written.
+var healBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// runHealCalls runs setIfNewer once per call, all in one pipeline, and returns each call's
+// integer reply with the first error any call met. Should Redis not know the script (after a
+// restart or SCRIPT FLUSH), it loads it and sends the refused calls once more: every call is a
 // compare-version write, so sending one again cannot undo a newer write.
-func runPipelined(ctx context.Context, rdb redis.UniversalClient, script *redis.Script, calls []scriptCall) ([]int64, error) {
-	cmds := evalShaPipelined(ctx, rdb, script, calls)
-	var again []int
+func runHealCalls(ctx context.Context, rdb redis.UniversalClient, calls []healCall) ([]int64, error) {
+	cmds := evalShaPipelined(ctx, rdb, setIfNewer.Hash(), calls)
+	var again []healCall
+	var at []int
 	for i, cmd := range cmds {
 		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-			again = append(again, i)
+			again, at = append(again, calls[i]), append(at, i)
 		}
 	}
 	if len(again) > 0 {
-		if err := script.Load(ctx, rdb).Err(); err != nil {
+		if err := setIfNewer.Load(ctx, rdb).Err(); err != nil {
 			return make([]int64, len(calls)), fmt.Errorf("load script: %w", err)
 		}
-		retry := make([]scriptCall, len(again))
-		for j, i := range again {
-			retry[j] = calls[i]
-		}
-		for j, cmd := range evalShaPipelined(ctx, rdb, script, retry) {
-			cmds[again[j]] = cmd
+		for j, cmd := range evalShaPipelined(ctx, rdb, setIfNewer.Hash(), again) {
+			cmds[at[j]] = cmd
 		}
 	}
 	replies := make([]int64, len(calls))
@@ -108,15 +136,24 @@ func runPipelined(ctx context.Context, rdb redis.UniversalClient, script *redis.
 	return replies, first
 }
 
-// evalShaPipelined sends one EVALSHA per call in a pipeline. Each command carries its own
-// reply or error, which is what the caller reads, so Exec's summary error is not needed.
-func evalShaPipelined(ctx context.Context, rdb redis.UniversalClient, script *redis.Script, calls []scriptCall) []*redis.Cmd {
-	pipe := rdb.Pipeline()
-	hash := script.Hash()
+// evalShaPipelined sends one EVALSHA per call in a pipeline, its arguments boxed as pointers
+// into calls (see healCall). Each command carries its own reply or error, which is what the
+// caller reads, so Exec's summary error is not needed.
+func evalShaPipelined(ctx context.Context, rdb redis.UniversalClient, hash string, calls []healCall) []*redis.Cmd {
+	const argc = 7 // EVALSHA sha1 numkeys key version payload ttl
+	args := make([]any, argc*len(calls))
 	cmds := make([]*redis.Cmd, len(calls))
-	for i, sc := range calls {
-		cmds[i] = pipe.EvalSha(ctx, hash, []string{sc.key}, sc.args...)
+	queued := make([]redis.Cmder, len(calls))
+	for i := range calls {
+		c := &calls[i]
+		a := args[argc*i : argc*(i+1) : argc*(i+1)]
+		a[0], a[1], a[2], a[3], a[4], a[5], a[6] = "evalsha", &hash, 1, &c.key, &c.version, &c.payload, &c.ttl
+		cmds[i] = redis.NewCmd(ctx, a...)
+		cmds[i].SetFirstKeyPos(3) // routes it by its key, as EvalSha does, on a cluster
+		queued[i] = cmds[i]
 	}
+	pipe := rdb.Pipeline()
+	_ = pipe.BatchProcess(ctx, queued...)
 	_, _ = pipe.Exec(ctx)
 	return cmds
 }

@@ -122,17 +122,25 @@ type scriptCall struct {
 	args []any
 }
 
-// newScriptCall checks what every write checks: a key that is unambiguous and a positive version.
+// newScriptCall checks what every write checks (checkWrite).
 func newScriptCall(op, domain, code string, version int64, body string, ttl time.Duration) (scriptCall, error) {
-	k := key(domain, code)
-	if err := checkKey(domain, code); err != nil {
-		return scriptCall{}, fmt.Errorf("%s cache entry %s: %w", op, k, err)
-	}
-	if version < 1 {
-		return scriptCall{}, fmt.Errorf("%s cache entry %s: version %d is not positive", op, k, version)
+	if err := checkWrite(op, domain, code, version); err != nil {
+		return scriptCall{}, err
 	}
 	ms := strconv.FormatInt(ttl.Milliseconds(), 10)
-	return scriptCall{key: k, args: []any{strconv.FormatInt(version, 10), body, ms}}, nil
+	return scriptCall{key: key(domain, code), args: []any{strconv.FormatInt(version, 10), body, ms}}, nil
+}
+
+// checkWrite refuses a write of an entry Redis must not hold: a key that is ambiguous, or a
+// version that is not positive.
+func checkWrite(op, domain, code string, version int64) error {
+	if err := checkKey(domain, code); err != nil {
+		return fmt.Errorf("%s cache entry %s: %w", op, key(domain, code), err)
+	}
+	if version < 1 {
+		return fmt.Errorf("%s cache entry %s: version %d is not positive", op, key(domain, code), version)
+	}
+	return nil
 }
 
 // Get returns the entry for (domain, code), or an error wrapping links.ErrNotFound when Redis

@@ -193,6 +193,41 @@ func TestChangeFeedSeesEveryRowOfConcurrentBatches(t *testing.T) {
 	}
 }
 
+// While an older writer stays open, every poll reads again every change committed after it
+// began (the feed's cursor cannot pass a transaction still running), yet each change is
+// applied once: shortlink_invalidations_total{source="poll"} counts exactly the rows written,
+// after many polls have read them again, and after the old writer commits.
+func TestChangeFeedAppliesEachChangeOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.resolver(redirect.Options{PollInterval: 20 * time.Millisecond}, false, nil)
+	polled := func() float64 { return f.metric("shortlink_invalidations_total", map[string]string{"source": "poll"}) }
+	want := 0.0
+	commit := func(batch string, rows int) {
+		f.commit(f.begin(batchSQL, batch, rows))
+		want += float64(rows)
+		eventually(t, fmt.Sprintf("batch %s to be applied", batch), func() bool { return polled() >= want })
+	}
+
+	held := f.begin(batchSQL, "held", 1) // holds the feed's cursor before every later batch
+	for _, batch := range []string{"a", "b", "c"} {
+		commit(batch, 100)
+	}
+	for i := range 5 { // each marker is applied by a poll that also read a, b and c again
+		commit(fmt.Sprint("marker", i, "-"), 1)
+	}
+	if got := polled(); got != want {
+		t.Fatalf("after polls that read the batches again: %v changes applied, want %v", got, want)
+	}
+	f.commit(held)
+	want++
+	eventually(t, "the held batch to be applied", func() bool { return polled() >= want })
+	commit("last", 1) // applied by a poll after the one that applied the held batch
+	if got := polled(); got != want {
+		t.Fatalf("after the held writer committed: %v changes applied, want %v", got, want)
+	}
+}
+
 // batchSQL inserts a batch of API links as one statement, each row drawing its own version.
 const batchSQL = `INSERT INTO urls (domain, code, target, source, created_at, version)
 	SELECT '', $1 || g, 'https://example.com/' || $1 || g, 'api', now(), nextval('urls_version_seq')

@@ -18,6 +18,7 @@ package redirect
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/shortlink-dev/shortlink/internal/store"
@@ -31,7 +32,13 @@ import (
 // pos, applies those not applied yet, and moves pos up to the oldest transaction still running
 // (store.Settled), so a writer that commits late is read when it commits, however many
 // versions others drew meanwhile. Changes read beyond that point are read again by the next
-// poll; applied remembers them (version → txid) so each is applied once.
+// poll; applied remembers them so each is applied once: for each transaction at or after pos,
+// the highest version of it applied. A transaction's changes all become visible at its commit
+// and are read in version order, and every read starts at a transaction's first change or just
+// after one applied, so the changes of a transaction applied so far are always the ones up to
+// that version. One entry a transaction rather than one a change keeps the lookup of every
+// change read in a map of a few entries: one a change cost a cache miss each, 11 % of the CPU
+// of a redirector hosting the API during 1,000-link batches (bin/bench/create-batch.pprof).
 //
 // The poller also keeps Redis in agreement with PostgreSQL, durably: Redis holds a heal cursor
 // (cache.HealCursorKey) below which it has taken every change. Each poll heals from that cursor
@@ -42,7 +49,9 @@ type poller struct {
 	r       *Resolver
 	started bool
 	pos     store.FeedPosition
-	applied map[int64]int64
+	applied map[int64]int64 // txid → the highest version of it applied
+	// page is the memory of the page read last, read over by the next.
+	page []store.Change
 	// agreed is a transaction id below which Redis is known to hold every change: where this
 	// replica's feed began, then the heal cursor each time Redis took a poll's changes. A Redis
 	// found without a cursor gets this one, not pos: entries filled before a cursor existed may
@@ -103,13 +112,13 @@ func (p *poller) readChanges(ctx context.Context) error {
 		at = store.FeedStart(h.cursor) // Redis missed changes this replica has applied
 	}
 	for {
-		var page []store.Change
 		if err := p.call(ctx, func(ctx context.Context) (err error) {
-			page, err = p.r.store.Feed(ctx, at, p.r.opts.PollBatch)
+			p.page, err = p.r.store.Feed(ctx, p.page, at, p.r.opts.PollBatch)
 			return err
 		}); err != nil {
 			return err
 		}
+		page := p.page
 		p.apply(page, &h)
 		if len(page) < p.r.opts.PollBatch {
 			break
@@ -177,25 +186,28 @@ func (p *poller) healFrom(ctx context.Context) heal {
 // heal, and only this drops it. Healing first means a fill after the invalidation reads the
 // healed entry.
 func (p *poller) apply(page []store.Change, h *heal) {
-	var toHeal []store.Change
 	if h.heal {
-		toHeal = make([]store.Change, 0, len(page))
-		for _, c := range page {
-			if c.Txid >= h.cursor {
-				toHeal = append(toHeal, c)
-			}
-		}
-		h.heal = p.r.healRedis(toHeal)
+		h.heal = p.r.healRedis(page, h.cursor)
 	}
 	for _, c := range page {
-		_, seen := p.applied[c.Version]
-		if seen && c.Txid >= p.pos.Txid { // pos is always the start of a transaction
-
-			continue
+		if p.firstTime(c) {
+			p.r.invalidate(key{domain: c.Domain, code: c.Code}, c.Version, sourcePoll)
 		}
-		p.applied[c.Version] = c.Txid
-		p.r.invalidate(key{domain: c.Domain, code: c.Code}, c.Version, sourcePoll)
 	}
+}
+
+// firstTime reports whether c is to be applied, and remembers it: a change at or after pos is
+// applied once, however many polls read it; one below pos is read again only to heal a Redis
+// that lacked it, and applied again, as a replica may have read the stale entry meanwhile.
+func (p *poller) firstTime(c store.Change) bool {
+	if c.Txid < p.pos.Txid { // pos is always the start of a transaction
+		return true
+	}
+	if c.Version <= p.applied[c.Txid] {
+		return false
+	}
+	p.applied[c.Txid] = c.Version
+	return true
 }
 
 // settle moves pos up to settled, forgets what no later poll reads again, and raises Redis's
@@ -223,26 +235,9 @@ func (p *poller) settle(ctx context.Context, settled int64, h heal) {
 	p.agreed = p.pos.Txid
 }
 
-// forgetApplied forgets the applied changes that no later poll reads again: those below pos.
-// It clears the map and puts back the rest rather than deleting: deletes leave tombstones, and
-// every new change's lookup (a miss) probed through them, 7 % of the CPU of a redirector
-// hosting the API during 1,000-link batches (bin/bench/create-batch.pprof), where clearing
-// cost a third as much (a sliding window of 17,000 versions a poll).
+// forgetApplied forgets the transactions that no later poll reads again: those below pos.
 func (p *poller) forgetApplied() {
-	type change struct{ version, txid int64 }
-	var keep []change
-	for version, txid := range p.applied {
-		if txid >= p.pos.Txid {
-			keep = append(keep, change{version, txid})
-		}
-	}
-	if len(keep) == len(p.applied) {
-		return // nothing to forget
-	}
-	clear(p.applied)
-	for _, c := range keep {
-		p.applied[c.version] = c.txid
-	}
+	maps.DeleteFunc(p.applied, func(txid, _ int64) bool { return txid < p.pos.Txid })
 }
 
 // call runs one statement with the lookup deadline.

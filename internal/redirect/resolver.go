@@ -37,10 +37,11 @@ import (
 // pool. (The reconciler's view of the store is controllers.LinkStore.)
 type DBTier interface {
 	Lookup(ctx context.Context, domain, code string) (links.Link, error)
-	// Settled and Feed read the change feed in commit order (see store.Feed).
+	// Settled and Feed read the change feed in commit order (see store.Feed, which reads a
+	// page over dst's memory).
 	Settled(ctx context.Context) (int64, error)
 	RecentStart(ctx context.Context, versions int64) (int64, bool, error)
-	Feed(ctx context.Context, after store.FeedPosition, limit int) ([]store.Change, error)
+	Feed(ctx context.Context, dst []store.Change, after store.FeedPosition, limit int) ([]store.Change, error)
 }
 
 // RedisTier is the resolver's Redis tier: *cache.Cache. Set must compare versions (it does).
@@ -314,19 +315,27 @@ func (r *Resolver) fillRedis(l links.Link) {
 // then, so a page refused now is healed by a later poll. Every replica tries; all but the
 // first are refused by the version check, cheaply. The page goes in one pipeline: a batch of a
 // thousand links made through the API was a thousand round trips for every replica, and 27-40%
-// of its CPU.
-func (r *Resolver) healRedis(changes []store.Change) bool {
-	if len(changes) == 0 {
+// of its CPU. Only the changes of transaction from and later are sent: Redis holds the others.
+func (r *Resolver) healRedis(page []store.Change, from int64) bool {
+	n := 0
+	for _, c := range page {
+		if c.Txid >= from {
+			n++
+		}
+	}
+	if n == 0 {
 		return true
 	}
 	if r.redis == nil || !r.breaker.allow() {
 		return false
 	}
-	entries := make([]cache.Entry, len(changes))
-	for i, c := range changes {
-		entries[i] = cache.Entry{Link: c.Link, Deleted: c.Deleted} // c.Link carries the row's version
+	entries := make([]cache.Entry, 0, n)
+	for _, c := range page {
+		if c.Txid >= from {
+			entries = append(entries, cache.Entry{Link: c.Link, Deleted: c.Deleted}) // c.Link carries the row's version
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout+time.Duration(len(changes))*healTimePerRow)
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.RedisTimeout+time.Duration(n)*healTimePerRow)
 	defer cancel()
 	_, err := r.redis.Heal(ctx, entries)
 	if err != nil && onlyUnstorable(err) {
@@ -335,7 +344,7 @@ func (r *Resolver) healRedis(changes []store.Change) bool {
 	}
 	r.breaker.record(err)
 	if err != nil {
-		r.log.Debug("Redis heal from the change feed failed", "rows", len(changes), "error", err)
+		r.log.Debug("Redis heal from the change feed failed", "rows", n, "error", err)
 		return false
 	}
 	return true

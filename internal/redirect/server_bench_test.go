@@ -109,7 +109,7 @@ func (memStore) Settled(context.Context) (int64, error) { return 0, nil }
 func (memStore) RecentStart(context.Context, int64) (int64, bool, error) {
 	return 0, false, nil
 }
-func (memStore) Feed(context.Context, store.FeedPosition, int) ([]store.Change, error) {
+func (memStore) Feed(context.Context, []store.Change, store.FeedPosition, int) ([]store.Change, error) {
 	return nil, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,26 @@ type binaryRow struct {
 	vals [][]byte
 	i    int
 	err  error
+	// arena, when set, holds every column's bytes end to end (see sharedRow); at and end are
+	// where the column read last starts and ends in it.
+	arena   string
+	at, end int
+}
+
+// sharedRow is a binaryRow whose strings are slices of one copy of the whole row, so a row
+// costs one allocation rather than one a text column and tag. A string kept keeps the whole
+// row: meant for rows read in bulk and soon dropped, as the change feed's are.
+func sharedRow(vals [][]byte) binaryRow {
+	n := 0
+	for _, v := range vals {
+		n += len(v)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, v := range vals {
+		sb.Write(v)
+	}
+	return binaryRow{vals: vals, arena: sb.String()}
 }
 
 // The zero of PostgreSQL's binary timestamps, 2000-01-01 UTC, in Unix seconds and in Unix
@@ -50,6 +71,7 @@ func (d *binaryRow) next(nullable bool) []byte {
 	}
 	b := d.vals[d.i]
 	d.i++
+	d.at, d.end = d.end, d.end+len(b)
 	if b == nil && !nullable {
 		d.fail("NULL where a value is required")
 	}
@@ -62,7 +84,16 @@ func (d *binaryRow) fail(format string, args ...any) {
 	}
 }
 
-func (d *binaryRow) text() string { return string(d.next(false)) }
+func (d *binaryRow) text() string { return d.str(0, d.next(false)) }
+
+// str returns b, the bytes off bytes into the column read last, as a string: a slice of the
+// arena when the row has one, else a copy.
+func (d *binaryRow) str(off int, b []byte) string {
+	if d.arena == "" || len(b) == 0 {
+		return string(b)
+	}
+	return d.arena[d.at+off : d.at+off+len(b)]
+}
 
 func (d *binaryRow) bool() bool {
 	b := d.next(false)
@@ -136,6 +167,7 @@ func (d *binaryRow) textArray() []string {
 		return nil
 	}
 	n := binary.BigEndian.Uint32(b[12:])
+	col := b
 	b = b[20:]
 	if uint64(n) > uint64(len(b))/4 { // every element takes at least its 4-byte length
 		d.fail("array of %d elements in %d bytes", n, len(b))
@@ -157,7 +189,7 @@ func (d *binaryRow) textArray() []string {
 			d.fail("array element %d of %d bytes in %d", i, size, len(b))
 			return nil
 		}
-		out[i], b = string(b[:size]), b[size:]
+		out[i], b = d.str(len(col)-len(b), b[:size]), b[size:]
 	}
 	if len(b) != 0 {
 		d.fail("%d bytes after the array", len(b))

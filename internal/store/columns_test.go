@@ -158,7 +158,7 @@ func checkReadPaths(t *testing.T, name string, s *Store, want []links.Link) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed, err := s.Feed(ctx, FeedPosition{}, 100)
+	feed, err := s.Feed(ctx, nil, FeedPosition{}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

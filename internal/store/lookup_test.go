@@ -149,7 +149,7 @@ func TestFeedDecodesEveryColumnAsPgxDoes(t *testing.T) {
 	}
 	mustDelete(t, writer, "gone", "uid-gone")
 
-	feed, err := reader.Feed(ctx, FeedPosition{}, 100)
+	feed, err := reader.Feed(ctx, nil, FeedPosition{}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +186,10 @@ func TestFeedDecodesEveryColumnAsPgxDoes(t *testing.T) {
 	}
 	if !feed[2].Deleted || feed[2].Code != "gone" || feed[0].InstallID == "" {
 		t.Fatalf("feed = %+v, want the tombstone of gone last and installations read", feed)
+	}
+	first := slices.Clone(feed)
+	again, err := reader.Feed(ctx, feed, first[0].Position(), 100) // over the first read's memory
+	if err != nil || !reflect.DeepEqual(again, first[1:]) {
+		t.Fatalf("feed read again over its memory = %+v (%v), want %+v", again, err, first[1:])
 	}
 }
