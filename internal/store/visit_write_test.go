@@ -80,7 +80,7 @@ func randomVisits(r *rand.Rand, n int) []Visit {
 		v := Visit{
 			Domain:    []string{"", "go.example"}[r.IntN(2)],
 			Code:      fmt.Sprintf("c%d", r.IntN(r.IntN(300)+1)), // low codes most often
-			At:        start.Add(time.Duration(r.Int64N(int64(50*time.Hour))).Truncate(time.Microsecond)),
+			At:        start.Add(time.Duration(r.Int64N(int64(50 * time.Hour))).Truncate(time.Microsecond)),
 			ClientIP:  netip.AddrFrom4([4]byte{192, 0, 2, byte(r.IntN(256))}),
 			UserAgent: agents[r.IntN(len(agents))],
 			Bot:       r.IntN(10) == 0,
