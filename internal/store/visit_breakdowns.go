@@ -126,7 +126,13 @@ func (g *visitGroups) capReferrers(kept keptReferrers) {
 	fresh := make(map[int32][]int32)
 	for i := range g.rows {
 		r := &g.rows[i]
-		if int(g.groups[r.group].named) > MaxReferrers-len(kept[r.group]) && r.dimension == breakdown.Referrer && breakdown.Named(r.value) && !kept.has(r.group, r.value) {
+		if r.dimension != breakdown.Referrer || !breakdown.Named(r.value) {
+			continue
+		}
+		if int(g.groups[r.group].named) <= MaxReferrers-len(kept[r.group]) {
+			continue // room for every domain of the link-day
+		}
+		if !kept.has(r.group, r.value) {
 			fresh[r.group] = append(fresh[r.group], int32(i)) //nolint:gosec // as in visitGroups.group
 		}
 	}
