@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/shortlink-dev/shortlink/internal/breakdown"
 )
@@ -41,12 +42,13 @@ const MaxReferrers = 20
 // maxCountry bounds a country value: an ISO 3166-1 alpha-2 code.
 const maxCountry = 2
 
-// namedReferrersSQL reads the domains a batch's link-days already keep, so the flush knows
-// which of its domains have a row and how many more may get one. It runs after url_stats'
-// rows of the batch's links are locked (addCountsSQL): a concurrent flush of the same link
-// waits for this transaction to commit, so two flushes never both take the last free place.
-const namedReferrersSQL = `SELECT v.domain, v.code, v.day, v.value FROM visit_breakdowns v
-	JOIN unnest($1::text[], $2::text[], $3::date[]) AS t(domain, code, day)
+// namedReferrersSQL reads the domains the batch's link-days with named referrers already keep,
+// each with the link-day's place in the parameters (from 1), so the flush knows which of its
+// domains have a row and how many more may get one. It runs after url_stats' rows of the
+// batch's links are locked (addCountsSQL): a concurrent flush of the same link waits for this
+// transaction to commit, so two flushes never both take the last free place.
+const namedReferrersSQL = `SELECT t.i, v.value FROM visit_breakdowns v
+	JOIN unnest($1::text[], $2::text[], $3::date[]) WITH ORDINALITY AS t(domain, code, day, i)
 		ON v.domain = t.domain AND v.code = t.code AND v.day = t.day
 	WHERE v.dimension = 'referrer' AND v.value NOT IN ('(direct)', '(other)')`
 
@@ -59,154 +61,123 @@ const addBreakdownsSQL = `INSERT INTO visit_breakdowns (domain, code, day, dimen
 // pruneVisitBreakdownsSQL deletes the days that end at or before $1, as visit_hours is pruned.
 const pruneVisitBreakdownsSQL = `DELETE FROM visit_breakdowns WHERE day < ($1::timestamptz AT TIME ZONE 'UTC')::date`
 
-// linkDay names one link's UTC day.
-type linkDay struct {
-	domain, code string
-	day          int64 // Unix time divided by 86400
-}
-
-// breakdownKey names one row of visit_breakdowns.
-type breakdownKey struct {
-	linkDay
-	dimension, value string
-}
-
-// addBreakdowns writes the breakdowns of a batch's visits in tx: device and country counts as
-// they are, referrer counts capped at MaxReferrers domains per link-day.
-func addBreakdowns(ctx context.Context, tx pgx.Tx, visits []Visit) error {
-	sums := sumBreakdowns(visits)
-	kept, err := namedReferrers(ctx, tx, sums)
+// addBreakdowns writes the breakdowns of the batch summed in w.groups: device and country
+// counts as they are, referrer counts capped at MaxReferrers domains per link-day.
+func (w *VisitWriter) addBreakdowns(ctx context.Context, conn *pgconn.PgConn) error {
+	kept, err := w.namedReferrers(ctx, conn)
 	if err != nil {
-		return err
+		return fmt.Errorf("read kept referrers: %w", err)
 	}
-	capReferrers(sums, kept)
-	b := breakdownArrays(sums)
-	if _, err := tx.Exec(ctx, addBreakdownsSQL, b.domains, b.codes, b.days, b.dimensions, b.values, b.visits); err != nil {
+	w.groups.capReferrers(kept)
+	w.breakdownParams()
+	if err := w.params.exec(ctx, conn, addBreakdownsSQL); err != nil {
 		return fmt.Errorf("add visit breakdowns: %w", err)
 	}
 	return nil
 }
 
-// sumBreakdowns counts a batch's visits per link-day by referrer domain, device class and,
-// where the redirector found one, country. A batch holds few distinct User-Agents (a handful
-// of browser versions make most traffic), so each is classified once a batch and looked up
-// after. Referers are not remembered so: their paths make most of them distinct, and a map of
-// 50,000 of them cost more than parsing each (BenchmarkSumBreakdowns).
-func sumBreakdowns(visits []Visit) map[breakdownKey]int64 {
-	sums := make(map[breakdownKey]int64)
-	devices := make(map[deviceKey]string)
-	for i := range visits {
-		v := &visits[i]
-		ld := linkDay{v.Domain, v.Code, v.At.Unix() / 86400}
-		sums[breakdownKey{ld, breakdown.Referrer, cleanText(breakdown.ReferrerDomain(v.Referer), maxReferer)}]++
-		dk := deviceKey{v.UserAgent, v.Bot}
-		device, ok := devices[dk]
-		if !ok {
-			device = breakdown.DeviceClass(v.UserAgent, v.Bot)
-			devices[dk] = device
-		}
-		sums[breakdownKey{ld, breakdown.Device, device}]++
-		if v.Country != "" {
-			sums[breakdownKey{ld, breakdown.Country, cleanText(v.Country, maxCountry)}]++
-		}
-	}
-	return sums
-}
+// keptReferrers are the referrer domains the batch's link-days keep already, by link-day.
+type keptReferrers map[int32][]string
 
-// deviceKey is what a visit's device class depends on.
-type deviceKey struct {
-	userAgent string
-	bot       bool
-}
+func (k keptReferrers) has(gi int32, value string) bool { return slices.Contains(k[gi], value) }
 
-// namedReferrers returns the referrer domains each of the batch's link-days keeps already.
-func namedReferrers(ctx context.Context, tx pgx.Tx, sums map[breakdownKey]int64) (map[linkDay]map[string]bool, error) {
-	var domains, codes []string
-	var days []time.Time
-	seen := make(map[linkDay]bool)
-	for k := range sums {
-		if !seen[k.linkDay] {
-			seen[k.linkDay] = true
-			domains, codes, days = append(domains, k.domain), append(codes, k.code), append(days, dayTime(k.day))
+// namedReferrers reads the referrer domains kept by the link-days that have named referrers
+// in the batch. Only those can take a place, so the others are not asked about, and a batch of
+// direct visits only (most traffic without a Referer) reads nothing.
+func (w *VisitWriter) namedReferrers(ctx context.Context, conn *pgconn.PgConn) (keptReferrers, error) {
+	g, p := &w.groups, &w.params
+	p.start(textArray, textArray, dateArray)
+	var asked []int32
+	for i := range g.groups {
+		if d := &g.groups[i]; d.named > 0 {
+			p.arrays[0].text(d.domain)
+			p.arrays[1].text(d.code)
+			p.arrays[2].date(d.day)
+			asked = append(asked, int32(i)) //nolint:gosec // as in visitGroups.group
 		}
 	}
-	rows, err := tx.Query(ctx, namedReferrersSQL, domains, codes, days)
-	if err != nil {
-		return nil, fmt.Errorf("read kept referrers: %w", err)
+	if len(asked) == 0 {
+		return nil, nil
 	}
-	kept := make(map[linkDay]map[string]bool)
-	var ld linkDay
-	var day time.Time
-	var value string
-	_, err = pgx.ForEachRow(rows, []any{&ld.domain, &ld.code, &day, &value}, func() error {
-		ld.day = day.Unix() / 86400
-		if kept[ld] == nil {
-			kept[ld] = make(map[string]bool)
+	kept := make(keptReferrers)
+	err := p.query(ctx, conn, namedReferrersSQL, func(vals [][]byte) error {
+		r := binaryRow{vals: vals}
+		i, value := r.int(8), r.text()
+		if r.err == nil && (i < 1 || i > int64(len(asked))) {
+			r.err = fmt.Errorf("link-day %d of %d", i, len(asked))
 		}
-		kept[ld][value] = true
+		if r.err != nil {
+			return r.err
+		}
+		gi := asked[i-1]
+		kept[gi] = append(kept[gi], value)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read kept referrers: %w", err)
-	}
-	return kept, nil
+	return kept, err
 }
 
 // capReferrers moves into Other the counts of domains a link-day has no place left for. A
 // domain kept already keeps counting; new domains take the free places by their count in the
 // batch, most first, so the top domains are the ones kept unless a link-day's first batches
 // saw more than MaxReferrers others before them.
-func capReferrers(sums map[breakdownKey]int64, kept map[linkDay]map[string]bool) {
-	fresh := make(map[linkDay][]breakdownKey)
-	for k := range sums {
-		if k.dimension == breakdown.Referrer && breakdown.Named(k.value) && !kept[k.linkDay][k.value] {
-			fresh[k.linkDay] = append(fresh[k.linkDay], k)
-		}
-	}
-	for ld, keys := range fresh {
-		free := MaxReferrers - len(kept[ld])
-		if len(keys) <= free {
+//
+// Most link-days have room for every domain of the batch, kept or not, and are not looked at.
+func (g *visitGroups) capReferrers(kept keptReferrers) {
+	fresh := make(map[int32][]int32)
+	for i := range g.rows {
+		r := &g.rows[i]
+		if r.dimension != breakdown.Referrer || !breakdown.Named(r.value) {
 			continue
 		}
-		slices.SortFunc(keys, func(x, y breakdownKey) int {
-			return cmp.Or(cmp.Compare(sums[y], sums[x]), strings.Compare(x.value, y.value))
+		if int(g.groups[r.group].named) <= MaxReferrers-len(kept[r.group]) {
+			continue // room for every domain of the link-day
+		}
+		if !kept.has(r.group, r.value) {
+			fresh[r.group] = append(fresh[r.group], int32(i)) //nolint:gosec // as in visitGroups.group
+		}
+	}
+	for gi, rows := range fresh {
+		free := MaxReferrers - len(kept[gi])
+		if len(rows) <= free {
+			continue
+		}
+		slices.SortFunc(rows, func(x, y int32) int {
+			return cmp.Or(cmp.Compare(g.rows[y].n, g.rows[x].n), strings.Compare(g.rows[x].value, g.rows[y].value))
 		})
-		other := breakdownKey{ld, breakdown.Referrer, breakdown.Other}
-		for _, k := range keys[max(free, 0):] {
-			sums[other] += sums[k]
-			delete(sums, k)
+		other := g.addRow(gi, breakdown.Referrer, breakdown.Other, 0)
+		for _, i := range rows[max(free, 0):] {
+			g.rows[other].n += g.rows[i].n
+			g.rows[i].n = 0
 		}
 	}
 }
 
-// breakdownRows are a batch's breakdown counts as parallel arrays in key order.
-type breakdownRows struct {
-	domains, codes, dimensions, values []string
-	days                               []time.Time
-	visits                             []int64
+// breakdownParams sets w.params to the batch's breakdown rows, as addBreakdownsSQL takes them.
+func (w *VisitWriter) breakdownParams() {
+	g, p := &w.groups, &w.params
+	p.start(textArray, textArray, dateArray, textArray, textArray, int8Array)
+	add := func(d *dayGroup, dimension, value string, n int64) {
+		if n == 0 {
+			return
+		}
+		p.arrays[0].text(d.domain)
+		p.arrays[1].text(d.code)
+		p.arrays[2].date(d.day)
+		p.arrays[3].text(dimension)
+		p.arrays[4].text(value)
+		p.arrays[5].int8(n)
+	}
+	for i := range g.groups {
+		d := &g.groups[i]
+		add(d, breakdown.Referrer, breakdown.Direct, d.direct)
+		add(d, breakdown.Device, d.device.value, d.device.n)
+		add(d, breakdown.Country, d.country.value, d.country.n)
+	}
+	for i := range g.rows {
+		r := &g.rows[i]
+		add(&g.groups[r.group], r.dimension, r.value, r.n)
+	}
 }
-
-func breakdownArrays(sums map[breakdownKey]int64) breakdownRows {
-	keys := make([]breakdownKey, 0, len(sums))
-	for k := range sums {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(x, y breakdownKey) int {
-		return cmp.Or(strings.Compare(x.domain, y.domain), strings.Compare(x.code, y.code), cmp.Compare(x.day, y.day),
-			strings.Compare(x.dimension, y.dimension), strings.Compare(x.value, y.value))
-	})
-	b := breakdownRows{
-		domains: make([]string, len(keys)), codes: make([]string, len(keys)), dimensions: make([]string, len(keys)),
-		values: make([]string, len(keys)), days: make([]time.Time, len(keys)), visits: make([]int64, len(keys)),
-	}
-	for i, k := range keys {
-		b.domains[i], b.codes[i], b.days[i] = k.domain, k.code, dayTime(k.day)
-		b.dimensions[i], b.values[i], b.visits[i] = k.dimension, k.value, sums[k]
-	}
-	return b
-}
-
-func dayTime(day int64) time.Time { return time.Unix(day*86400, 0).UTC() }
 
 // BreakdownCount is the visits of one value of a dimension.
 type BreakdownCount struct {

@@ -18,15 +18,13 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Visit is one counted redirect, as a stats flush writes it.
@@ -72,22 +70,29 @@ const addCountsSQL = `WITH counts AS (
 		), links AS (` + addLinkCountsSQL + `)
 		` + addHourCountsSQL
 
-// VisitWriter writes batches of visits for the stats flusher, reusing one buffer for their
-// COPY streams. It is not safe for concurrent use: a flusher writes one batch at a time.
+// VisitWriter writes batches of visits for the stats flusher, reusing from batch to batch the
+// sums, the parameters and the COPY stream it builds. It is not safe for concurrent use: a
+// flusher writes one batch at a time.
 type VisitWriter struct {
 	store   *Store
+	groups  visitGroups
+	params  arrayParams
 	copyBuf []byte
 }
 
 // NewVisitWriter returns a VisitWriter on s, whose pool may go through PgBouncer in transaction
 // pooling mode: each batch is one transaction of unprepared statements.
-func (s *Store) NewVisitWriter() *VisitWriter { return &VisitWriter{store: s} }
+func (s *Store) NewVisitWriter() *VisitWriter {
+	return &VisitWriter{store: s, groups: newVisitGroups()}
+}
 
 // Write writes a batch of visits in one transaction: its id into stats_batches, its counts
 // into visit_hours, url_stats and visit_breakdowns, its rows into visit_logs. duplicate says that the id was
 // already there — an earlier attempt committed — so nothing else was written. Errors come back
 // as PostgreSQL gave them, for the caller to tell refused data from unavailability.
 func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit) (duplicate bool, err error) {
+	w.groups.sum(visits) // before the transaction, which then holds a connection for less
+	defer w.groups.reset()
 	err = pgx.BeginFunc(ctx, w.store.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, insertBatchIDSQL, batchID)
 		if err != nil {
@@ -97,15 +102,15 @@ func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit)
 			duplicate = true
 			return nil
 		}
-		c := sumCounts(visits)
-		if _, err := tx.Exec(ctx, addCountsSQL, c.domains, c.codes, c.hours, c.visits, c.botVisits, c.lastVisits); err != nil {
+		conn := tx.Conn().PgConn()
+		if err := w.addCounts(ctx, conn); err != nil {
 			return fmt.Errorf("add visit counts: %w", err)
 		}
-		if err := addBreakdowns(ctx, tx, visits); err != nil {
+		if err := w.addBreakdowns(ctx, conn); err != nil {
 			return err
 		}
 		w.copyBuf = appendVisitLogs(w.copyBuf[:0], visits)
-		if _, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(w.copyBuf), copyVisitLogsSQL); err != nil {
+		if _, err := conn.CopyFrom(ctx, bytes.NewReader(w.copyBuf), copyVisitLogsSQL); err != nil {
 			return fmt.Errorf("copy visit logs: %w", err)
 		}
 		return nil
@@ -113,57 +118,24 @@ func (w *VisitWriter) Write(ctx context.Context, batchID string, visits []Visit)
 	return duplicate, err
 }
 
-// counts are a batch's visits summed per link and UTC hour, as parallel arrays in key order:
-// every visit, and the bots' part of them.
-type counts struct {
-	domains, codes    []string
-	hours, lastVisits []time.Time
-	visits, botVisits []int64
-}
-
-type hourKey struct {
-	domain, code string
-	hour         int64 // Unix time divided by 3600
-}
-
-type tally struct {
-	visits, bots int64
-	last         time.Time
-}
-
-func sumCounts(visits []Visit) counts {
-	byKey := make(map[hourKey]tally)
-	for _, v := range visits {
-		k := hourKey{v.Domain, v.Code, v.At.Unix() / 3600}
-		t := byKey[k]
-		t.visits++
-		if v.Bot {
-			t.bots++
-		}
-		if v.At.After(t.last) {
-			t.last = v.At
-		}
-		byKey[k] = t
+// addCounts sends the batch's counts per link and UTC hour (addCountsSQL).
+func (w *VisitWriter) addCounts(ctx context.Context, conn *pgconn.PgConn) error {
+	p := &w.params
+	p.start(textArray, textArray, timestamptzArray, int8Array, int8Array, timestamptzArray)
+	add := func(d *dayGroup, h *hourCount) {
+		p.arrays[0].text(d.domain)
+		p.arrays[1].text(d.code)
+		p.arrays[2].timestamptz(h.hour * 3600 * 1e6)
+		p.arrays[3].int8(h.visits)
+		p.arrays[4].int8(h.bots)
+		p.arrays[5].timestamptz(h.lastMicros)
 	}
-	keys := make([]hourKey, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
+	g := &w.groups
+	for i := range g.groups {
+		add(&g.groups[i], &g.groups[i].hour)
 	}
-	slices.SortFunc(keys, func(x, y hourKey) int {
-		return cmp.Or(strings.Compare(x.domain, y.domain), strings.Compare(x.code, y.code), cmp.Compare(x.hour, y.hour))
-	})
-	c := counts{
-		domains:    make([]string, len(keys)),
-		codes:      make([]string, len(keys)),
-		hours:      make([]time.Time, len(keys)),
-		lastVisits: make([]time.Time, len(keys)),
-		visits:     make([]int64, len(keys)),
-		botVisits:  make([]int64, len(keys)),
+	for i := range g.hours {
+		add(&g.groups[g.hours[i].group], &g.hours[i].hourCount)
 	}
-	for i, k := range keys {
-		c.domains[i], c.codes[i], c.hours[i] = k.domain, k.code, time.Unix(k.hour*3600, 0)
-		t := byKey[k]
-		c.visits[i], c.botVisits[i], c.lastVisits[i] = t.visits, t.bots, t.last
-	}
-	return c
+	return p.exec(ctx, conn, addCountsSQL)
 }
