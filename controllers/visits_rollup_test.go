@@ -190,9 +190,14 @@ func (noTotals) VisitTotals(context.Context, string) ([]store.VisitTotal, error)
 func TestRollupPassCopiesNoCurrentLink(t *testing.T) {
 	ns := newNamespace(t)
 	const links = 100
-	for i := range links {
-		create(t, shortLink(ns, fmt.Sprintf("current-%d", i),
+	sls := make([]*linksv1.ShortLink, links)
+	for i := range sls {
+		sls[i] = create(t, shortLink(ns, fmt.Sprintf("current-%d", i),
 			linksv1.ShortLinkSpec{Target: "https://example.com/", Code: fmt.Sprintf("%s-current-%d", ns, i)}))
+	}
+	// Synced first: the suite's manager, in this process, then allocates nothing for them.
+	for _, sl := range sls {
+		waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
 	}
 	cache := startCache(t, ns)
 	waitFor(t, "the cache to hold every link", func() (bool, string) {
