@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"time"
+	"unique"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
@@ -59,5 +60,27 @@ func trimShortLink(in any) (any, error) {
 		DeletionTimestamp: m.DeletionTimestamp, DeletionGracePeriodSeconds: m.DeletionGracePeriodSeconds,
 		Finalizers: m.Finalizers,
 	}
+	shareCommonStrings(sl)
 	return sl, nil
 }
+
+// shareCommonStrings points the strings that nearly every cached ShortLink repeats — its
+// finalizer, its conditions' types, statuses and reasons — at one copy of each
+// (unique.Make), and status.code at the name it usually equals. The decoder allocates each of
+// them anew for every object, and the cache keeps every ShortLink for the life of the process.
+// The values do not change, so neither does anything that reads them.
+func shareCommonStrings(sl *linksv1.ShortLink) {
+	for i := range sl.Finalizers {
+		sl.Finalizers[i] = intern(sl.Finalizers[i])
+	}
+	for i := range sl.Status.Conditions {
+		c := &sl.Status.Conditions[i]
+		c.Type, c.Reason = intern(c.Type), intern(c.Reason)
+		c.Status = metav1.ConditionStatus(intern(string(c.Status)))
+	}
+	if sl.Status.Code == sl.Name {
+		sl.Status.Code = sl.Name
+	}
+}
+
+func intern(s string) string { return unique.Make(s).Value() }

@@ -18,9 +18,11 @@ package controllers
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
@@ -96,4 +98,51 @@ func startCache(t *testing.T, namespace string) crcache.Cache {
 		t.Fatal("the informer cache did not start")
 	}
 	return c
+}
+
+// TestCacheSharesCommonStrings: two ShortLinks synced by the suite's manager share, in its
+// cache, one copy of their finalizer and conditions' type, status and reason, and
+// a status.code equal to the name is the name's own string; the values are those on the API
+// server.
+func TestCacheSharesCommonStrings(t *testing.T) {
+	ns := newNamespace(t)
+	var cached [2]*linksv1.ShortLink
+	for i, name := range []string{"shared-a", "shared-b"} {
+		sl := create(t, shortLink(ns, name, linksv1.ShortLinkSpec{Target: "https://example.com/"}))
+		live := waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+		cached[i] = waitCachedLike(t, live)
+	}
+	a, b := cached[0], cached[1]
+	same := func(what, x, y string) {
+		if x != y || unsafe.StringData(x) != unsafe.StringData(y) { //nolint:gosec // compares where two strings live, reads nothing
+			t.Errorf("%s: %q and %q are two copies, want one", what, x, y)
+		}
+	}
+	same("finalizer", a.Finalizers[0], b.Finalizers[0])
+	for _, typ := range []string{linksv1.ConditionReady, linksv1.ConditionCached} {
+		ca, cb := condition(a, typ), condition(b, typ)
+		same(typ+" type", ca.Type, cb.Type)
+		same(typ+" status", string(ca.Status), string(cb.Status))
+		same(typ+" reason", ca.Reason, cb.Reason)
+	}
+	for _, sl := range cached {
+		same("status.code and name", sl.Status.Code, sl.Name)
+	}
+}
+
+// waitCachedLike reads live's ShortLink from the suite manager's cache (a copy, whose strings
+// are the cache's own) once the cache holds live's resourceVersion.
+func waitCachedLike(t *testing.T, live *linksv1.ShortLink) *linksv1.ShortLink {
+	t.Helper()
+	var got linksv1.ShortLink
+	waitFor(t, "the manager's cache to hold "+live.Name, func() (bool, string) {
+		if err := managerClient.Get(context.Background(), client.ObjectKeyFromObject(live), &got); err != nil {
+			return false, err.Error()
+		}
+		return got.ResourceVersion == live.ResourceVersion, "an older version"
+	})
+	if !reflect.DeepEqual(got.Status, live.Status) || !reflect.DeepEqual(got.Finalizers, live.Finalizers) || got.Namespace != live.Namespace {
+		t.Fatalf("the cache's values differ from the API server's:\ncached %+v\nlive   %+v", got.Status, live.Status)
+	}
+	return &got
 }

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -327,4 +328,32 @@ func codeVisits(t *testing.T, domain, code string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Claims that share a bucket of the claim index share its one set (the index keeps a few
+// thousand, not one a link), and are not rivals: both hold their own codes.
+func TestClaimsSharingAnIndexBucketAreNotRivals(t *testing.T) {
+	ns := newNamespace(t)
+	first := claim{code: "bucket-" + ns}
+	second := first
+	for i := 0; second == first || claimBucket(second) != claimBucket(first); i++ {
+		second.code = fmt.Sprintf("bucket-%s-%d", ns, i)
+	}
+	a := create(t, shortLink(ns, first.code, linksv1.ShortLinkSpec{Target: "https://a.example.com/"}))
+	b := create(t, shortLink(ns, second.code, linksv1.ShortLinkSpec{Target: "https://b.example.com/"}))
+	for _, sl := range []*linksv1.ShortLink{a, b} {
+		waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+		if r, _ := row(t, "", sl.Name); r.OwnerUID != string(sl.UID) || r.Deleted {
+			t.Fatalf("row of %s = %+v; want it held by %s", sl.Name, r, sl.UID)
+		}
+	}
+	waitFor(t, "one index value for both claims", func() (bool, string) {
+		var list linksv1.ShortLinkList
+		err := managerClient.List(context.Background(), &list, client.InNamespace(ns),
+			client.MatchingFields{claimIndex: claimBucket(first)})
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(list.Items) == 2, fmt.Sprintf("%d ShortLinks under the bucket's value, want 2", len(list.Items))
+	})
 }

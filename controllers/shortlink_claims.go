@@ -45,13 +45,13 @@ func eligibleSinceCreation(sl *linksv1.ShortLink) bool {
 // younger claimant reconciled first would take the code and keep it, as a live holder does.
 func (r *ShortLinkReconciler) deferToOlderClaim(ctx context.Context, sl *linksv1.ShortLink) error {
 	c := r.claimOf(sl)
-	var rivals linksv1.ShortLinkList
-	if err := r.List(ctx, &rivals, client.MatchingFields{claimIndex: c.key()}); err != nil {
+	rivals, err := r.claimants(ctx, c)
+	if err != nil {
 		return fmt.Errorf("list rival claimants: %w", err)
 	}
 	var oldest *linksv1.ShortLink
-	for i := range rivals.Items {
-		o := &rivals.Items[i]
+	for i := range rivals {
+		o := &rivals[i]
 		if o.UID == sl.UID || !o.DeletionTimestamp.IsZero() || !claimsBefore(o, sl) {
 			continue
 		}
@@ -76,4 +76,21 @@ func claimsBefore(a, b *linksv1.ShortLink) bool {
 		return ta.Before(tb)
 	}
 	return a.UID < b.UID
+}
+
+// claimants lists the ShortLinks that claim c: its bucket of claimIndex, narrowed to c. The
+// bucket is read without copies (its other claims are only looked at); the claimants are
+// copied, as a List from the cache would.
+func (r *ShortLinkReconciler) claimants(ctx context.Context, c claim) ([]linksv1.ShortLink, error) {
+	var bucket linksv1.ShortLinkList
+	if err := r.List(ctx, &bucket, client.MatchingFields{claimIndex: claimBucket(c)}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, err
+	}
+	var out []linksv1.ShortLink
+	for i := range bucket.Items {
+		if r.claimOf(&bucket.Items[i]) == c {
+			out = append(out, *bucket.Items[i].DeepCopy())
+		}
+	}
+	return out, nil
 }

@@ -43,8 +43,6 @@ type claim struct {
 	domain, code string
 }
 
-func (c claim) key() string { return c.domain + "/" + c.code }
-
 // claimOf derives the effective claim: spec.code or the name, and spec.domain with the
 // default domain folded to ” so that both spellings of one link share a row.
 func (r *ShortLinkReconciler) claimOf(sl *linksv1.ShortLink) claim {

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	linksv1 "github.com/shortlink-dev/shortlink/api/v1alpha1"
+	"github.com/shortlink-dev/shortlink/internal/store"
 )
 
 // countedLinks creates n Ready ShortLinks in ns and gives link i visits(i) in url_stats.
@@ -176,5 +177,49 @@ func TestVisitsRollupPassEndsWhenItsTimeIsUp(t *testing.T) {
 	p, left := testutil.ToFloat64(r.Metrics.Patches), testutil.ToFloat64(r.Metrics.Pending)
 	if left == 0 || p+left != lagging {
 		t.Fatalf("patches = %v, pending = %v; want some left and %d in all", p, left, lagging)
+	}
+}
+
+// noTotals is a VisitTotaler with no counts: every status is current.
+type noTotals struct{}
+
+func (noTotals) VisitTotals(context.Context, string) ([]store.VisitTotal, error) { return nil, nil }
+
+// A pass reads every cached ShortLink without copying it: with nothing lagging, its
+// allocations do not grow with the number of links (a copy of each was several).
+func TestRollupPassCopiesNoCurrentLink(t *testing.T) {
+	ns := newNamespace(t)
+	const links = 100
+	sls := make([]*linksv1.ShortLink, links)
+	for i := range sls {
+		sls[i] = create(t, shortLink(ns, fmt.Sprintf("current-%d", i),
+			linksv1.ShortLinkSpec{Target: "https://example.com/", Code: fmt.Sprintf("%s-current-%d", ns, i)}))
+	}
+	// Synced first: the suite's manager, in this process, then allocates nothing for them.
+	for _, sl := range sls {
+		waitReady(t, sl, metav1.ConditionTrue, linksv1.ReasonSynced)
+	}
+	cache := startCache(t, ns)
+	waitFor(t, "the cache to hold every link", func() (bool, string) {
+		var list linksv1.ShortLinkList
+		if err := cache.List(context.Background(), &list); err != nil {
+			return false, err.Error()
+		}
+		return len(list.Items) == links, fmt.Sprintf("%d of %d", len(list.Items), links)
+	})
+	c, err := client.New(env.Kube.Config, client.Options{Scheme: scheme, Cache: &client.CacheOptions{Reader: cache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &VisitsRollup{Client: c, Totals: noTotals{}, Installation: testInstallation()}
+	var lagging []behind
+	allocs := testing.AllocsPerRun(5, func() {
+		if lagging, err = r.lagging(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(lagging) != 0 || allocs >= links {
+		t.Fatalf("a pass over %d current links: %d lagging, %.0f allocations; want none lagging and fewer allocations than links",
+			links, len(lagging), allocs)
 	}
 }

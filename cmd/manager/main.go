@@ -27,17 +27,12 @@ import (
 	"os"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-
-	"github.com/shortlink-dev/shortlink/internal/memlimit"
 )
 
 func main() {
 	ctx := ctrl.SetupSignalHandler()
-	// The cache of every ShortLink is most of the live heap, and at Go's default target the heap
-	// reaches twice it: at 100,000 links past the chart's 512Mi limit (docs/benchmarks.md). Under
-	// a container limit the collector holds the heap below it instead. Here, not in run, which
-	// tests call in-process.
-	memlimit.SetSoft(os.Getenv, memlimit.Container)
+	// Here, not in run, which tests call in-process.
+	tuneGC(os.Getenv)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
 		os.Exit(1)
