@@ -75,6 +75,8 @@ func (c *reviewCounter) count(key string) int {
 // configurations on a real API server, pointed at a server that counts the reviews: a create
 // calls both webhooks; an update of labels or annotations (as the operator's finalizer update
 // is) calls neither, as matchConditions say; a spec update calls the validating one only.
+// Calls are counted as at least one: a CI run saw a spec update call the validating webhook
+// twice, the API server retrying its write, so the exact count is the API server's business.
 func TestWebhookConfigurationsCallWhatTheyMust(t *testing.T) {
 	env := platform(t)
 	for i, r := range allRenderings(t) {
@@ -126,8 +128,10 @@ func checkWebhookCalls(t *testing.T, dyn dynamic.Interface, counter *reviewCount
 	if _, err := links.Create(ctx, link, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if v, m := counter.count(validate+" CREATE")-validating, counter.count(mutate+" CREATE")-mutating; v != 1 || m != 1 {
-		t.Errorf("a create called the validating webhook %d times and the mutating one %d; want 1 and 1", v, m)
+	// At least once, not exactly: the API server calls a webhook again when it retries a
+	// write, as on a conflict with its own cache of the object under load.
+	if v, m := counter.count(validate+" CREATE")-validating, counter.count(mutate+" CREATE")-mutating; v < 1 || m < 1 {
+		t.Errorf("a create called the validating webhook %d times and the mutating one %d; want both", v, m)
 	}
 	patch := func(what, body string) {
 		t.Helper()
@@ -141,8 +145,8 @@ func checkWebhookCalls(t *testing.T, dyn dynamic.Interface, counter *reviewCount
 		t.Errorf("updates of metadata alone called the validating webhook %d times; want none (matchConditions)", n)
 	}
 	patch("target", `{"spec":{"target":"https://example.com/changed"}}`)
-	if n := counter.count(validate + " UPDATE"); n != 1 {
-		t.Errorf("a spec update called the validating webhook %d times; want 1", n)
+	if n := counter.count(validate + " UPDATE"); n < 1 {
+		t.Errorf("a spec update called the validating webhook %d times; want at least one", n)
 	}
 	if n := counter.count(mutate + " UPDATE"); n != 0 {
 		t.Errorf("updates called the mutating webhook %d times; want none (CREATE only)", n)
