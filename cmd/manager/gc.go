@@ -16,11 +16,7 @@ limitations under the License.
 
 package main
 
-import (
-	"runtime/debug"
-
-	"github.com/shortlink-dev/shortlink/internal/memlimit"
-)
+import "github.com/shortlink-dev/shortlink/internal/memlimit"
 
 // managerGCPercent is the collector's target unless GOGC says otherwise. The manager's live
 // heap is its cache of every ShortLink, and at Go's default of 100 the heap grows to twice it
@@ -30,13 +26,6 @@ import (
 // not the manager, bounds how fast links converge.
 const managerGCPercent = 50
 
-// tuneGC sets the collector for the manager: the target above unless GOGC is set, and, unless
-// GOMEMLIMIT is set, a soft memory limit under the container's (memlimit.SetSoft), which holds
-// the heap below the pod's limit where the target alone would not (the list of every ShortLink
-// at start).
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(managerGCPercent)
-	}
-	memlimit.SetSoft(getenv, memlimit.Container)
-}
+// tuneGC sets the collector: the target above unless GOGC is set, and the soft memory limit
+// under the container's unless GOMEMLIMIT is (memlimit.Tune).
+func tuneGC(getenv func(string) string) { memlimit.Tune(getenv, managerGCPercent) }

@@ -16,11 +16,7 @@ limitations under the License.
 
 package main
 
-import (
-	"runtime/debug"
-
-	"github.com/shortlink-dev/shortlink/internal/memlimit"
-)
+import "github.com/shortlink-dev/shortlink/internal/memlimit"
 
 // redirectorGCPercent is the collector's target unless GOGC says otherwise. A redirector's live
 // heap is mostly its in-process cache, large beside the few kilobytes of garbage a request
@@ -29,13 +25,6 @@ import (
 // measured against the default on the make dev stack.
 const redirectorGCPercent = 400
 
-// tuneGC sets the collector for a redirector: the target above unless GOGC is set, and, unless
-// GOMEMLIMIT is set, a soft memory limit under the container's (memlimit.SetSoft), so the
-// larger target never takes the heap past it: near the limit the collector runs as often as it
-// must.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(redirectorGCPercent)
-	}
-	memlimit.SetSoft(getenv, memlimit.Container)
-}
+// tuneGC sets the collector: the target above unless GOGC is set, and the soft memory limit
+// under the container's unless GOMEMLIMIT is (memlimit.Tune).
+func tuneGC(getenv func(string) string) { memlimit.Tune(getenv, redirectorGCPercent) }

@@ -16,7 +16,7 @@ limitations under the License.
 
 // Package memlimit reads the memory limit of the process's container and sets the Go
 // runtime's soft memory limit under it, so the collector works harder before the kernel kills
-// the process rather than after.
+// the process rather than after, and sets the collector's target of a binary beside it.
 package memlimit
 
 import (
@@ -64,4 +64,14 @@ func SetSoft(getenv func(string) string, container func() (int64, bool)) int64 {
 	soft := int64(float64(limit) * Share)
 	debug.SetMemoryLimit(soft)
 	return soft
+}
+
+// Tune sets a binary's collector: gcPercent as its target unless GOGC is set, and, unless
+// GOMEMLIMIT is set, the soft limit under the container's (SetSoft), which holds the heap below
+// the container's limit whatever the target lets it grow to.
+func Tune(getenv func(string) string, gcPercent int) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	SetSoft(getenv, Container)
 }
