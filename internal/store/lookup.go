@@ -20,16 +20,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/shortlink-dev/shortlink/internal/links"
 )
 
-var (
-	lookupParamOIDs = []uint32{pgtype.TextOID, pgtype.TextOID}
-	// One format code applies to every result column: all binary.
-	lookupResultFormats = []int16{pgtype.BinaryFormatCode}
-)
+var lookupParamOIDs = []uint32{pgtype.TextOID, pgtype.TextOID}
 
 // Lookup returns the live link for (domain, code), or links.ErrNotFound when there is none or
 // only a tombstone. Validity windows and suspension are the caller's to apply (links.Link.Decide).
@@ -64,7 +61,13 @@ func (s *Store) queryBinary(ctx context.Context, sql string, params [][]byte, oi
 		return err
 	}
 	defer conn.Release()
-	rr := conn.Conn().PgConn().ExecParams(ctx, sql, params, oids, nil, lookupResultFormats)
+	return readRows(conn.Conn().PgConn().ExecParams(ctx, sql, params, oids, nil, binaryFormat), row)
+}
+
+// readRows hands each row of rr to row, which must not keep it, and closes rr. After row fails
+// the rest are read and dropped, so the connection is left clean; its error is returned, unless
+// the statement's own comes first.
+func readRows(rr *pgconn.ResultReader, row func([][]byte) error) error {
 	var rowErr error
 	for rr.NextRow() {
 		if rowErr == nil {

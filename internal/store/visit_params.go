@@ -128,19 +128,9 @@ func (p *arrayParams) exec(ctx context.Context, conn *pgconn.PgConn, sql string)
 }
 
 // query runs sql with the parameters built and hands each row, its columns in the binary
-// format, to row; see Store.queryBinary.
+// format, to row (readRows).
 func (p *arrayParams) query(ctx context.Context, conn *pgconn.PgConn, sql string, row func([][]byte) error) error {
-	rr := conn.ExecParams(ctx, sql, p.finish(), p.oids, binaryFormat, binaryFormat)
-	var rowErr error
-	for rr.NextRow() {
-		if rowErr == nil {
-			rowErr = row(rr.Values())
-		}
-	}
-	if _, err := rr.Close(); err != nil {
-		return err
-	}
-	return rowErr
+	return readRows(conn.ExecParams(ctx, sql, p.finish(), p.oids, binaryFormat, binaryFormat), row)
 }
 
 func (p *arrayParams) finish() [][]byte {
